@@ -1,0 +1,187 @@
+//! `heihui corpus ...`: the maintainers' commands.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use heihui::corpus::Severity;
+use heihui::{data, stats, Category, Corpus, Matcher, Scope};
+
+use super::progress::{rows_bar, Progress};
+use super::{CorpusArg, EXIT_FOUND_PROBLEMS};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add a phrase to its category file (kept sorted, written atomically)
+    #[command(after_help = "Examples:\n  heihui corpus add 停息挂账 --category debt_optimization --weight 2 --note 'core sales term'\n  heihui corpus add 上岸 --category debt_optimization --weight 0.5 --word")]
+    Add {
+        /// The phrase, at least two characters
+        phrase: String,
+        /// Its category: debt_optimization, malicious_complaint, contact_lure or warning_context
+        #[arg(long, short)]
+        category: String,
+        /// How much a hit counts [default: 1 for the trade's categories, 0.5 for contact_lure,
+        /// -1 for warning_context]
+        #[arg(long, short, allow_negative_numbers = true)]
+        weight: Option<f32>,
+        /// A note for maintainers
+        #[arg(long, short, default_value = "")]
+        note: String,
+        /// Fire only where jieba's segmentation makes the phrase a whole word
+        #[arg(long)]
+        word: bool,
+        #[command(flatten)]
+        corpus: CorpusArg,
+    },
+    /// Remove a phrase (matched after normalisation, in any category)
+    Remove {
+        /// The phrase
+        phrase: String,
+        #[command(flatten)]
+        corpus: CorpusArg,
+    },
+    /// List phrases: phrase, category, weight, scope, note
+    List {
+        /// Only this category
+        #[arg(long, short)]
+        category: Option<String>,
+        #[command(flatten)]
+        corpus: CorpusArg,
+    },
+    /// Check the corpus; exits 1 when there are errors, so CI can run it
+    Lint {
+        #[command(flatten)]
+        corpus: CorpusArg,
+    },
+    /// Hits of every phrase on labelled data, by gold label, misfiring phrases first
+    Stats {
+        /// A labelled CSV file with text and label columns
+        #[arg(long, value_name = "LABELLED.csv")]
+        data: PathBuf,
+        /// Write JSON (one array) instead of a table
+        #[arg(long)]
+        json: bool,
+        /// Show only the first N phrases
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
+        /// No progress bar
+        #[arg(long, short)]
+        quiet: bool,
+        #[command(flatten)]
+        corpus: CorpusArg,
+    },
+}
+
+pub fn run(cmd: Command) -> Result<ExitCode> {
+    match cmd {
+        Command::Add {
+            phrase,
+            category,
+            weight,
+            note,
+            word,
+            corpus,
+        } => {
+            let category: Category = category.parse()?;
+            let mut corpus = Corpus::load(&corpus.resolve()?)?;
+            let scope = if word { Scope::WholeWord } else { Scope::Anywhere };
+            let added = corpus.add(&phrase, category, weight, &note, scope)?;
+            eprintln!(
+                "added `{}` ({}, weight {}) at {}:{}",
+                added.text,
+                added.category,
+                added.weight,
+                added.source.0.display(),
+                added.source.1
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Remove { phrase, corpus } => {
+            let mut corpus = Corpus::load(&corpus.resolve()?)?;
+            let removed = corpus.remove(&phrase)?;
+            eprintln!(
+                "removed `{}` from {}",
+                removed.text,
+                removed.source.0.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::List { category, corpus } => {
+            let category: Option<Category> = category.map(|c| c.parse()).transpose()?;
+            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            for p in corpus
+                .phrases()
+                .filter(|p| category.is_none_or(|c| c == p.category))
+            {
+                let scope = if p.scope == Scope::WholeWord { "word" } else { "" };
+                writeln!(out, "{}\t{}\t{}\t{}\t{}", p.text, p.category, p.weight, scope, p.note)?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lint { corpus } => {
+            let dir = corpus.resolve()?;
+            let findings = Corpus::lint(&dir)?;
+            for finding in &findings {
+                println!("{finding}");
+            }
+            let errors = findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count();
+            let phrases = Corpus::load(&dir).map(|c| c.phrases().count()).ok();
+            eprintln!(
+                "{}: {} phrases, {} errors, {} warnings",
+                dir.display(),
+                phrases.map_or("?".to_string(), |n| n.to_string()),
+                errors,
+                findings.len() - errors
+            );
+            Ok(if errors > 0 {
+                ExitCode::from(EXIT_FOUND_PROBLEMS)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Stats {
+            data,
+            json,
+            top,
+            quiet,
+            corpus,
+        } => {
+            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let matcher = Matcher::new(&corpus)?;
+            let examples = data::read_labeled(&data)?;
+            let bar = rows_bar(examples.len() as u64, "matching", Progress::from_quiet(quiet));
+            let mut rows = stats::phrase_stats(&corpus, &matcher, &examples, || bar.inc(1));
+            bar.finish_and_clear();
+            rows.truncate(top.unwrap_or(usize::MAX));
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            if json {
+                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "phrase\tcategory\tweight\tnormal\tmalicious_complaint\tdebt_optimization\tprecision"
+                )?;
+                for r in &rows {
+                    let precision = r
+                        .precision
+                        .map_or("-".to_string(), |p| format!("{:.2}", p));
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        r.phrase, r.category, r.weight, r.hits[0], r.hits[1], r.hits[2], precision
+                    )?;
+                }
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

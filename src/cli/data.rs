@@ -1,0 +1,75 @@
+//! `heihui data check`: the labelled data's own CI.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use heihui::{data, Label};
+
+use super::EXIT_FOUND_PROBLEMS;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Check train.csv, dev.csv and test.csv: labels, empty texts, repeated ids and texts,
+    /// near duplicates across all splits; print counts, lengths and hard-negative and evasion
+    /// shares. Exits 1 when anything is wrong.
+    Check {
+        /// The data directory
+        #[arg(default_value = "corpus/labeled")]
+        dir: PathBuf,
+        /// Print the report as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: Command) -> Result<ExitCode> {
+    let Command::Check { dir, json } = cmd;
+    let report = data::check_dir(&dir)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    } else {
+        writeln!(
+            out,
+            "split\trows\t{}\tlen min/p10/median/p90/max\thard negatives\tevasions",
+            Label::ALL.map(Label::name).join("\t")
+        )?;
+        for s in &report.splits {
+            let l = &s.lengths;
+            writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{}/{}/{}/{}/{}\t{:.0}% of normal\t{:.0}% of debt_optimization",
+                s.name,
+                s.rows,
+                s.per_label[0],
+                s.per_label[1],
+                s.per_label[2],
+                l.min,
+                l.p10,
+                l.median,
+                l.p90,
+                l.max,
+                s.hard_negative_share * 100.0,
+                s.evasion_share * 100.0
+            )?;
+        }
+        for p in &report.problems {
+            writeln!(out, "{}: {}", p.location, p.message)?;
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "{}: {} rows, {} problems",
+        dir.display(),
+        report.splits.iter().map(|s| s.rows).sum::<usize>(),
+        report.problems.len()
+    );
+    Ok(if report.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FOUND_PROBLEMS)
+    })
+}

@@ -1,0 +1,55 @@
+//! `heihui segment`: normalise, then cut with jieba, corpus phrases kept whole.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use heihui::{normalize, Corpus, Hmm, Segmenter};
+
+use super::{inputs, CorpusArg};
+
+/// Cut texts into words with jieba, after normalisation, with corpus phrases kept whole.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  heihui segment 专业停息挂账，加V详聊\n  heihui segment --json < texts.txt")]
+pub struct Args {
+    /// Texts to cut; one per line on standard input when none are given
+    texts: Vec<String>,
+    /// One JSON object per input: text, normalized, tokens (with byte spans in normalized)
+    #[arg(long)]
+    json: bool,
+    /// Do not let jieba guess words that are not in its dictionary
+    #[arg(long)]
+    no_hmm: bool,
+    #[command(flatten)]
+    corpus: CorpusArg,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let corpus = Corpus::load(&args.corpus.resolve()?)?;
+    let hmm = if args.no_hmm { Hmm::Off } else { Hmm::On };
+    let segmenter = Segmenter::new(&corpus, hmm)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    inputs::for_each_text(&args.texts, |text| {
+        let normalized = normalize(text);
+        let tokens = segmenter.cut(normalized.as_str());
+        if args.json {
+            let tokens: Vec<_> = tokens
+                .iter()
+                .map(|t| serde_json::json!({"word": t.word, "start": t.start, "end": t.end}))
+                .collect();
+            let line = serde_json::json!({
+                "text": text,
+                "normalized": normalized.as_str(),
+                "tokens": tokens,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            let words: Vec<&str> = tokens.iter().map(|t| t.word).collect();
+            writeln!(out, "{}", words.join(" / "))?;
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

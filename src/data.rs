@@ -1,0 +1,424 @@
+//! Labelled data: reading `id,text,label` CSV files and checking a data directory
+//! (`heihui data check`): unknown labels, empty texts, repeated ids and texts, and near
+//! duplicates anywhere across the splits by character-trigram Jaccard similarity, found
+//! through an inverted index rather than by comparing every pair.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::label::Label;
+use crate::normalize::normalize;
+
+/// Two rows whose character-trigram sets overlap more than this (Jaccard) are near
+/// duplicates.
+pub const NEAR_DUPLICATE_JACCARD: f64 = 0.6;
+
+/// The split files of a data directory, in order.
+pub const SPLITS: [&str; 3] = ["train", "dev", "test"];
+
+/// One labelled row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Example {
+    /// The row's id.
+    pub id: String,
+    /// The text.
+    pub text: String,
+    /// Its gold label.
+    pub label: Label,
+    /// 1-based row number in the file, the header being row 1.
+    pub row: u64,
+}
+
+/// A row that could not be read as a labelled example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRow {
+    /// 1-based row number, the header being row 1.
+    pub row: u64,
+    /// What is wrong, naming the column.
+    pub message: String,
+}
+
+/// Reads a labelled CSV file, failing on the first bad row.
+///
+/// # Errors
+/// An unreadable file, a missing `text` or `label` column, or a bad row (invalid UTF-8,
+/// unknown label, broken quoting), naming the file, row and column.
+pub fn read_labeled(path: &Path) -> Result<Vec<Example>> {
+    let (examples, bad) = read_labeled_lenient(path)?;
+    if let Some(first) = bad.into_iter().next() {
+        return Err(Error::Row {
+            path: path.to_path_buf(),
+            row: first.row,
+            column: None,
+            message: first.message,
+        });
+    }
+    Ok(examples)
+}
+
+/// Reads a labelled CSV file, collecting bad rows instead of stopping at them.
+///
+/// # Errors
+/// An unreadable file or a header without `text` and `label` columns.
+pub fn read_labeled_lenient(path: &Path) -> Result<(Vec<Example>, Vec<BadRow>)> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let headers = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let position = |name: &str| {
+        headers
+            .iter()
+            .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim() == name)
+    };
+    let seen: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).into_owned())
+        .collect();
+    let missing = |name: &str| Error::Row {
+        path: path.to_path_buf(),
+        row: 1,
+        column: Some(name.to_string()),
+        message: format!("missing column; the header has {}", seen.join(",")),
+    };
+    let text_col = position("text").ok_or_else(|| missing("text"))?;
+    let label_col = position("label").ok_or_else(|| missing("label"))?;
+    let id_col = position("id");
+
+    let mut examples = Vec::new();
+    let mut bad = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut row: u64 = 1;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                row += 1;
+                bad.push(BadRow {
+                    row,
+                    message: format!("unreadable CSV: {e}"),
+                });
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    break;
+                }
+                continue;
+            }
+        }
+        row = record.position().map_or(row + 1, |p| p.line());
+        let field = |col: usize, name: &str| -> std::result::Result<String, String> {
+            let bytes = record
+                .get(col)
+                .ok_or_else(|| format!("column {name}: missing field"))?;
+            std::str::from_utf8(bytes)
+                .map(str::to_string)
+                .map_err(|e| format!("column {name}: invalid UTF-8 at byte {}", e.valid_up_to()))
+        };
+        let parsed = (|| {
+            let text = field(text_col, "text")?;
+            let label = field(label_col, "label")?;
+            let label: Label = label
+                .parse()
+                .map_err(|e: crate::label::UnknownLabel| format!("column label: {e}"))?;
+            let id = match id_col {
+                Some(col) => field(col, "id")?,
+                None => (row - 1).to_string(),
+            };
+            Ok::<_, String>(Example {
+                id,
+                text,
+                label,
+                row,
+            })
+        })();
+        match parsed {
+            Ok(example) => examples.push(example),
+            Err(message) => bad.push(BadRow { row, message }),
+        }
+    }
+    Ok((examples, bad))
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    let row = e.position().map_or(1, |p| p.line());
+    Error::Row {
+        path: path.to_path_buf(),
+        row,
+        column: None,
+        message: e.to_string(),
+    }
+}
+
+/// Length statistics of a split, in characters.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct Lengths {
+    /// Shortest text.
+    pub min: usize,
+    /// 10th percentile.
+    pub p10: usize,
+    /// Median.
+    pub median: usize,
+    /// 90th percentile.
+    pub p90: usize,
+    /// Longest text.
+    pub max: usize,
+}
+
+/// What `data check` says about one split.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SplitSummary {
+    /// The split's name (`train`, `dev`, `test`).
+    pub name: String,
+    /// Rows read.
+    pub rows: usize,
+    /// Rows per label, in [`Label::ALL`] order.
+    pub per_label: [usize; 3],
+    /// Text lengths.
+    pub lengths: Lengths,
+    /// Share of normal rows that use the trade's vocabulary (hard negatives).
+    pub hard_negative_share: f64,
+    /// Share of debt_optimization rows written with evasions.
+    pub evasion_share: f64,
+}
+
+/// A problem `data check` found; any one fails the check.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Problem {
+    /// `file:row`.
+    pub location: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// The result of checking a data directory.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CheckReport {
+    /// One summary per split file found.
+    pub splits: Vec<SplitSummary>,
+    /// Everything wrong; empty when the data passes.
+    pub problems: Vec<Problem>,
+}
+
+/// Checks `train.csv`, `dev.csv` and `test.csv` in `dir`.
+///
+/// # Errors
+/// A missing or unreadable split file, or one without `text` and `label` columns.
+pub fn check_dir(dir: &Path) -> Result<CheckReport> {
+    let mut report = CheckReport::default();
+    let mut all: Vec<(PathBuf, Example)> = Vec::new();
+    for split in SPLITS {
+        let path = dir.join(format!("{split}.csv"));
+        let (examples, bad) = read_labeled_lenient(&path)?;
+        for b in bad {
+            report.problems.push(Problem {
+                location: format!("{}:{}", path.display(), b.row),
+                message: b.message,
+            });
+        }
+        report.splits.push(summarize(split, &examples));
+        all.extend(examples.into_iter().map(|e| (path.clone(), e)));
+    }
+    let at = |(path, e): &(PathBuf, Example)| format!("{}:{}", path.display(), e.row);
+    let mut ids: HashMap<&str, usize> = HashMap::new();
+    let mut texts: HashMap<String, usize> = HashMap::new();
+    for (i, item) in all.iter().enumerate() {
+        let example = &item.1;
+        if example.text.trim().is_empty() {
+            report.problems.push(Problem {
+                location: at(item),
+                message: "column text: empty".into(),
+            });
+        }
+        if let Some(&first) = ids.get(example.id.as_str()) {
+            report.problems.push(Problem {
+                location: at(item),
+                message: format!("id `{}` repeats {}", example.id, at(&all[first])),
+            });
+        } else {
+            ids.insert(&example.id, i);
+        }
+        let key = example.text.split_whitespace().collect::<String>();
+        if let Some(&first) = texts.get(&key) {
+            report.problems.push(Problem {
+                location: at(item),
+                message: format!("text repeats {}", at(&all[first])),
+            });
+        } else {
+            texts.insert(key, i);
+        }
+    }
+    let texts: Vec<&str> = all.iter().map(|(_, e)| e.text.as_str()).collect();
+    for (a, b, jaccard) in near_duplicates(&texts, NEAR_DUPLICATE_JACCARD) {
+        report.problems.push(Problem {
+            location: at(&all[b]),
+            message: format!(
+                "near duplicate of {} ({:.0}% of character trigrams shared)",
+                at(&all[a]),
+                jaccard * 100.0
+            ),
+        });
+    }
+    Ok(report)
+}
+
+/// Pairs `(earlier, later, jaccard)` of texts whose character-trigram sets (whitespace
+/// ignored) have Jaccard similarity above `threshold`.
+pub fn near_duplicates(texts: &[&str], threshold: f64) -> Vec<(usize, usize, f64)> {
+    let sets: Vec<Vec<u64>> = texts.iter().map(|t| trigrams(t)).collect();
+    let mut postings: HashMap<u64, Vec<u32>> = HashMap::new();
+    let mut shared = vec![0u32; texts.len()];
+    let mut touched: Vec<usize> = Vec::new();
+    let mut pairs = Vec::new();
+    for (i, set) in sets.iter().enumerate() {
+        for gram in set {
+            if let Some(list) = postings.get(gram) {
+                for &j in list {
+                    let j = j as usize;
+                    if shared[j] == 0 {
+                        touched.push(j);
+                    }
+                    shared[j] += 1;
+                }
+            }
+        }
+        for &j in &touched {
+            let both = shared[j] as usize;
+            let union = set.len() + sets[j].len() - both;
+            let jaccard = both as f64 / union.max(1) as f64;
+            if jaccard > threshold {
+                pairs.push((j, i, jaccard));
+            }
+            shared[j] = 0;
+        }
+        touched.clear();
+        for &gram in set {
+            postings.entry(gram).or_default().push(i as u32);
+        }
+    }
+    pairs
+}
+
+/// The distinct character trigrams of `text` with whitespace removed, packed into `u64`s; a
+/// text of fewer than three characters is one "trigram" of itself.
+fn trigrams(text: &str) -> Vec<u64> {
+    let chars: Vec<u64> = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| c as u64)
+        .collect();
+    let mut grams: Vec<u64> = if chars.len() < 3 {
+        vec![(1 << 63) | chars.iter().fold(0, |acc, &c| (acc << 21) | c)]
+    } else {
+        chars
+            .windows(3)
+            .map(|w| (w[0] << 42) | (w[1] << 21) | w[2])
+            .collect()
+    };
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
+/// The trade's vocabulary, for the hard-negative share: a normal row using any of these is a
+/// hard negative.
+const TRADE_WORDS: &[&str] = &[
+    "停息", "挂账", "债务优化", "征信", "协商", "减免", "分期", "上岸", "催收", "投诉", "代理",
+    "维权", "逾期", "呼叫转移", "修复", "洗白", "延期还款", "本金", "监管", "12378",
+];
+
+/// Tell-tale spellings of evasion, for the evasion share.
+const EVASION_MARKS: &[&str] = &[
+    "薇", "威信", "vx", "v信", "wx", "扣扣", "亻", "txgz", "zwyh", "zxxf", "fcs", "tingxi",
+    "亭息", "挂帐", "正信", "徵", "卫星", "🈲",
+];
+
+fn summarize(name: &str, examples: &[Example]) -> SplitSummary {
+    let mut per_label = [0; 3];
+    let mut lengths: Vec<usize> = Vec::with_capacity(examples.len());
+    let (mut normal, mut hard) = (0usize, 0usize);
+    let (mut debt, mut evasive) = (0usize, 0usize);
+    for e in examples {
+        per_label[e.label.index()] += 1;
+        lengths.push(e.text.chars().count());
+        match e.label {
+            Label::Normal => {
+                normal += 1;
+                let n = normalize(&e.text);
+                if TRADE_WORDS.iter().any(|w| n.as_str().contains(w)) {
+                    hard += 1;
+                }
+            }
+            Label::DebtOptimization => {
+                debt += 1;
+                if looks_evasive(&e.text) {
+                    evasive += 1;
+                }
+            }
+            Label::MaliciousComplaint => {}
+        }
+    }
+    lengths.sort_unstable();
+    let pick = |q: f64| {
+        lengths
+            .get(((lengths.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    SplitSummary {
+        name: name.to_string(),
+        rows: examples.len(),
+        per_label,
+        lengths: Lengths {
+            min: pick(0.0),
+            p10: pick(0.1),
+            median: pick(0.5),
+            p90: pick(0.9),
+            max: pick(1.0),
+        },
+        hard_negative_share: hard as f64 / normal.max(1) as f64,
+        evasion_share: evasive as f64 / debt.max(1) as f64,
+    }
+}
+
+/// A simple heuristic: normalisation changed more than case and whitespace, or the text has
+/// a tell-tale evasive spelling or an emoji.
+fn looks_evasive(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    let plain: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    let normalized: String = normalize(text)
+        .as_str()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    normalized != plain
+        || EVASION_MARKS.iter().any(|m| lower.contains(m))
+        || text.chars().any(|c| (c as u32) >= 0x1F300)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_duplicates_found_and_distinct_texts_pass() {
+        let texts = [
+            "网贷逾期别慌，专业团队帮你停息挂账，成功后再收费",
+            "今天天气不错，我们去公园散步吧",
+            "网贷逾期别慌！专业团队帮你停息挂账，成功以后再收费",
+            "短",
+            "短",
+        ];
+        let pairs = near_duplicates(&texts, NEAR_DUPLICATE_JACCARD);
+        let found: Vec<(usize, usize)> = pairs.iter().map(|&(a, b, _)| (a, b)).collect();
+        assert_eq!(found, vec![(0, 2), (3, 4)]);
+    }
+
+    #[test]
+    fn evasion_heuristic() {
+        assert!(looks_evasive("停*息挂账找我"));
+        assert!(looks_evasive("加薇信详聊"));
+        assert!(looks_evasive("債務優化"));
+        assert!(!looks_evasive("停息挂账找我们"));
+    }
+}

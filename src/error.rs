@@ -1,0 +1,75 @@
+//! The library's error type: every message is lowercase, names the file (and the line, row
+//! or column where there is one) and says what to do about it.
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong in heihui's library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of a corpus or variants file is malformed.
+    #[error("{}:{line}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A row of a data file is malformed.
+    #[error("{}: row {row}{}: {message}", path.display(), column.as_ref().map(|c| format!(", column {c}")).unwrap_or_default())]
+    Row {
+        /// The file.
+        path: PathBuf,
+        /// 1-based row number, counting the header as row 1.
+        row: u64,
+        /// The column, where one is at fault.
+        column: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A corpus edit was refused; nothing was written.
+    #[error("{0}")]
+    Refused(String),
+    /// Input that is not valid UTF-8.
+    #[error("{}: invalid UTF-8 at line {line}, byte {byte}: convert the file to UTF-8", path.display())]
+    Utf8 {
+        /// The file, or `-` for standard input.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// 0-based byte offset within the line.
+        byte: usize,
+    },
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    /// A syntax error at `path:line`.
+    pub fn syntax(path: impl AsRef<Path>, line: usize, message: impl Into<String>) -> Self {
+        Error::Syntax {
+            path: path.as_ref().to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! heihui finds the anti-collection (反催收) black and grey trade in Chinese complaint and
+//! chat text: scripts that sell "debt optimisation" to debtors, and complaints used as
+//! leverage against lenders.
+//!
+//! A text flows one way through the stages, one module each:
+//! [`normalize`] (canonical form with an offset map back to the original) ->
+//! [`segment`] (jieba, corpus phrases as words) -> [`matcher`] (corpus phrase hits with
+//! original spans). The phrase corpus itself is read, checked and edited by [`corpus`] and
+//! [`variants`]; labelled data is read and checked by [`data`].
+
+pub mod corpus;
+pub mod data;
+pub mod error;
+pub mod label;
+pub mod matcher;
+pub mod normalize;
+pub mod segment;
+pub mod stats;
+pub mod variants;
+
+pub use corpus::{Category, Corpus, Phrase, Scope};
+pub use error::{Error, Result};
+pub use label::Label;
+pub use matcher::{Hit, HitKind, Matcher};
+pub use normalize::{normalize, Normalized};
+pub use segment::{Hmm, Segmenter};

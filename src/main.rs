@@ -1,0 +1,27 @@
+//! The `heihui` binary: parse the command line, run it, report errors once.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("heihui: {err:#}");
+            ExitCode::from(cli::EXIT_SETUP)
+        }
+    }
+}
+
+/// A closed pipe (`heihui ... | head`) is a normal way for output to end.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

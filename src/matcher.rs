@@ -1,0 +1,546 @@
+//! Phrase matching: finds corpus phrases in text, however they were disguised, and reports
+//! each hit with its span in the ORIGINAL text.
+//!
+//! Two matchers run over the normalised text:
+//! - an Aho-Corasick automaton (leftmost-longest) over every phrase's normalised form and its
+//!   variant spellings;
+//! - a pinyin matcher over whole Latin-letter tokens: a phrase's full pinyin (tingxiguazhang)
+//!   and, for phrases of four or more characters, its initials (txgz). Letters inside a
+//!   longer word or a URL never fire, and spaced single letters (t x g z) are joined.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use pinyin::ToPinyinMulti;
+
+use crate::corpus::{Category, Corpus, Phrase, Scope};
+use crate::error::Result;
+use crate::normalize::{is_boundary, is_cjk, normalize, Normalized};
+use crate::segment::{Hmm, Segmenter};
+
+/// Phrases shorter than this (in characters) get no initials key: two- and three-letter
+/// initials collide with ordinary abbreviations.
+pub const MIN_CHARS_FOR_INITIALS: usize = 4;
+
+/// Full-pinyin keys shorter than this (in letters) are not used; short syllable strings are
+/// ordinary English words too often.
+pub const MIN_PINYIN_LETTERS: usize = 6;
+
+/// At most this many readings of one phrase are registered (phrases with several
+/// characters of more than one reading).
+const MAX_READINGS: usize = 16;
+
+/// How a hit was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HitKind {
+    /// The original text holds the phrase exactly as written in the corpus.
+    Exact,
+    /// After clean-up: width, case, traditional characters, interference symbols.
+    Evasion,
+    /// Through a homophone or look-alike spelling from `variants.tsv`.
+    Variant,
+    /// As pinyin or pinyin initials in Latin letters.
+    Pinyin,
+}
+
+impl HitKind {
+    /// The kind's name in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            HitKind::Exact => "exact",
+            HitKind::Evasion => "evasion",
+            HitKind::Variant => "variant",
+            HitKind::Pinyin => "pinyin",
+        }
+    }
+}
+
+/// One phrase found in one text.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Hit {
+    /// The phrase as written in the corpus.
+    pub phrase: String,
+    /// Its category.
+    pub category: Category,
+    /// Its weight.
+    pub weight: f32,
+    /// How it was found.
+    pub kind: HitKind,
+    /// Byte offset in the original text where the hit starts.
+    pub start: usize,
+    /// Byte offset in the original text one past its end.
+    pub end: usize,
+    /// The original text of the hit.
+    pub text: String,
+}
+
+/// What an automaton pattern stands for.
+#[derive(Debug, Clone, Copy)]
+struct Pattern {
+    phrase: usize,
+    variant: bool,
+}
+
+/// The compiled matcher for one corpus.
+pub struct Matcher {
+    phrases: Vec<Phrase>,
+    automaton: AhoCorasick,
+    patterns: Vec<Pattern>,
+    pinyin: HashMap<String, usize>,
+    longest_pinyin_tokens: usize,
+    segmenter: Option<Segmenter>,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("phrases", &self.phrases.len())
+            .field("patterns", &self.patterns.len())
+            .field("pinyin_keys", &self.pinyin.len())
+            .finish()
+    }
+}
+
+impl Matcher {
+    /// Compiles the corpus: its phrases, their variant spellings and their pinyin.
+    ///
+    /// # Errors
+    /// A malformed corpus dictionary file (needed for whole-word phrases).
+    pub fn new(corpus: &Corpus) -> Result<Self> {
+        let phrases: Vec<Phrase> = corpus.phrases().cloned().collect();
+        let mut keys: Vec<String> = Vec::new();
+        let mut patterns: Vec<Pattern> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Canonical forms first, so that a variant spelling which happens to be another
+        // phrase never takes that phrase's place.
+        for (i, phrase) in phrases.iter().enumerate() {
+            if seen.insert(phrase.key.clone(), i).is_none() {
+                keys.push(phrase.key.clone());
+                patterns.push(Pattern {
+                    phrase: i,
+                    variant: false,
+                });
+            }
+        }
+        for (i, phrase) in phrases.iter().enumerate() {
+            for form in corpus.variants().expand(&phrase.key) {
+                if seen.insert(form.clone(), i).is_none() {
+                    keys.push(form);
+                    patterns.push(Pattern {
+                        phrase: i,
+                        variant: true,
+                    });
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&keys)
+            .expect("a few thousand short patterns always fit the automaton");
+
+        // Pinyin keys: stronger phrases first, so that a collision keeps the stronger one.
+        let mut order: Vec<usize> = (0..phrases.len()).collect();
+        order.sort_by(|&a, &b| phrases[b].weight.abs().total_cmp(&phrases[a].weight.abs()));
+        let mut pinyin = HashMap::new();
+        for i in order {
+            for key in pinyin_keys(&phrases[i].key) {
+                pinyin.entry(key).or_insert(i);
+            }
+        }
+        let longest_pinyin_tokens = phrases
+            .iter()
+            .map(|p| p.key.chars().count())
+            .max()
+            .unwrap_or(0);
+        let segmenter = if phrases.iter().any(|p| p.scope == Scope::WholeWord) {
+            Some(Segmenter::new(corpus, Hmm::On)?)
+        } else {
+            None
+        };
+        Ok(Matcher {
+            phrases,
+            automaton,
+            patterns,
+            pinyin,
+            longest_pinyin_tokens,
+            segmenter,
+        })
+    }
+
+    /// The number of phrases compiled in.
+    pub fn phrase_count(&self) -> usize {
+        self.phrases.len()
+    }
+
+    /// Normalises `text` and finds every hit in it.
+    pub fn find(&self, text: &str) -> Vec<Hit> {
+        self.find_in(text, &normalize(text))
+    }
+
+    /// Finds every hit in `original`, given its normalised form; hits are in text order.
+    pub fn find_in(&self, original: &str, normalized: &Normalized) -> Vec<Hit> {
+        let text = normalized.as_str();
+        let mut hits = Vec::new();
+        let mut word_bounds: Option<Vec<usize>> = None;
+        for m in self.automaton.find_iter(text) {
+            let pattern = self.patterns[m.pattern().as_usize()];
+            let phrase = &self.phrases[pattern.phrase];
+            if !latin_edges_clear(text, m.range()) {
+                continue;
+            }
+            if phrase.scope == Scope::WholeWord {
+                let bounds = word_bounds.get_or_insert_with(|| self.word_bounds(text));
+                if bounds.binary_search(&m.start()).is_err()
+                    || bounds.binary_search(&m.end()).is_err()
+                {
+                    continue;
+                }
+            }
+            let span = normalized.original_span(m.range());
+            let found = &original[span.clone()];
+            let kind = if pattern.variant {
+                HitKind::Variant
+            } else if found == phrase.text || found == phrase.key {
+                HitKind::Exact
+            } else {
+                HitKind::Evasion
+            };
+            hits.push(hit(phrase, kind, span, found));
+        }
+        if !self.pinyin.is_empty() {
+            for (range, phrase) in self.pinyin_hits(text) {
+                let span = normalized.original_span(range);
+                let phrase = &self.phrases[phrase];
+                hits.push(hit(phrase, HitKind::Pinyin, span.clone(), &original[span]));
+            }
+            hits.sort_by_key(|h| (h.start, h.end));
+        }
+        hits
+    }
+
+    /// Byte offsets where jieba puts token boundaries.
+    fn word_bounds(&self, text: &str) -> Vec<usize> {
+        let Some(segmenter) = &self.segmenter else {
+            return Vec::new();
+        };
+        let mut bounds = vec![0];
+        bounds.extend(segmenter.cut(text).iter().map(|t| t.end));
+        bounds
+    }
+
+    /// Pinyin hits: runs of whole Latin tokens, joined across short separators, whose
+    /// letters are a phrase's pinyin or initials. Longest run first at each token.
+    fn pinyin_hits(&self, text: &str) -> Vec<(Range<usize>, usize)> {
+        let tokens = latin_tokens(text);
+        let mut found = Vec::new();
+        let mut i = 0;
+        let mut joined = String::new();
+        while i < tokens.len() {
+            joined.clear();
+            let mut best = None;
+            let mut j = i;
+            while j < tokens.len() && j - i < self.longest_pinyin_tokens.max(1) {
+                if j > i && !joinable(text, tokens[j - 1].end, tokens[j].start) {
+                    break;
+                }
+                joined.push_str(&text[tokens[j].clone()]);
+                if let Some(&phrase) = self.pinyin.get(joined.as_str()) {
+                    best = Some((j, phrase));
+                }
+                j += 1;
+            }
+            match best {
+                Some((last, phrase)) => {
+                    found.push((tokens[i].start..tokens[last].end, phrase));
+                    i = last + 1;
+                }
+                None => i += 1,
+            }
+        }
+        found
+    }
+}
+
+fn hit(phrase: &Phrase, kind: HitKind, span: Range<usize>, found: &str) -> Hit {
+    Hit {
+        phrase: phrase.text.clone(),
+        category: phrase.category,
+        weight: phrase.weight,
+        kind,
+        start: span.start,
+        end: span.end,
+        text: found.to_string(),
+    }
+}
+
+/// A match that begins or ends with a Latin letter must not continue a longer Latin word
+/// (加v fires in 加v123, not in 加vip; vx does not fire in vxworks).
+fn latin_edges_clear(text: &str, range: Range<usize>) -> bool {
+    let starts_latin = text[range.clone()]
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let ends_latin = text[range.clone()]
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_alphabetic());
+    let before = text[..range.start].chars().next_back();
+    let after = text[range.end..].chars().next();
+    !(starts_latin && before.is_some_and(|c| c.is_ascii_alphabetic())
+        || ends_latin && after.is_some_and(|c| c.is_ascii_alphabetic()))
+}
+
+/// Maximal runs of ASCII letters, outside URLs, e-mail addresses and domain names.
+fn latin_tokens(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        tokens.push(start..i);
+    }
+    if tokens.is_empty() {
+        return tokens;
+    }
+    let links = link_spans(text);
+    if links.is_empty() {
+        return tokens;
+    }
+    tokens.retain(|t| !links.iter().any(|l| l.start <= t.start && t.end <= l.end));
+    tokens
+}
+
+/// Spans of whitespace-free non-CJK runs that look like links, addresses or domains.
+fn link_spans(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (at, ch) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        let part = !ch.is_whitespace() && !is_cjk(ch) && !is_boundary(ch) && ch.is_ascii();
+        match (part, start) {
+            (true, None) => start = Some(at),
+            (false, Some(s)) => {
+                if looks_like_link(&text[s..at]) {
+                    spans.push(s..at);
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    spans
+}
+
+fn looks_like_link(run: &str) -> bool {
+    const TLDS: &[&str] = &[".com", ".cn", ".net", ".org", ".io", ".top", ".xyz", ".cc", ".me"];
+    run.contains("://")
+        || run.starts_with("www.")
+        || run.contains('@')
+        || TLDS.iter().any(|t| {
+            run.match_indices(t).any(|(at, _)| {
+                at > 0
+                    && !run[at + t.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic())
+            })
+        })
+}
+
+/// Two Latin tokens may be joined when one to two separator characters (spaces, dots,
+/// dashes, emoji) stand between them, with no CJK, digit or sentence boundary.
+fn joinable(text: &str, left_end: usize, right_start: usize) -> bool {
+    let gap = &text[left_end..right_start];
+    let n = gap.chars().count();
+    (1..=2).contains(&n)
+        && gap
+            .chars()
+            .all(|c| !is_cjk(c) && !c.is_alphanumeric() && !is_boundary(c))
+}
+
+/// Full-pinyin and initials keys for a normalised phrase made only of CJK characters.
+fn pinyin_keys(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 2 || !chars.iter().all(|&c| is_cjk(c)) {
+        return Vec::new();
+    }
+    let mut readings: Vec<Vec<&'static str>> = Vec::with_capacity(chars.len());
+    for &c in &chars {
+        let Some(multi) = c.to_pinyin_multi() else {
+            return Vec::new();
+        };
+        let mut options: Vec<&'static str> = (0..multi.count())
+            .map(|i| multi.get(i).plain())
+            .collect();
+        options.dedup();
+        readings.push(options);
+    }
+    let mut combos: Vec<String> = vec![String::new()];
+    for options in &readings {
+        let mut next = Vec::new();
+        for prefix in &combos {
+            for option in options {
+                if next.len() < MAX_READINGS {
+                    next.push(format!("{prefix}{option}"));
+                }
+            }
+        }
+        combos = next;
+    }
+    let mut keys: Vec<String> = combos
+        .into_iter()
+        .filter(|k| k.len() >= MIN_PINYIN_LETTERS && k.is_ascii())
+        .collect();
+    if chars.len() >= MIN_CHARS_FOR_INITIALS {
+        let mut initials = vec![String::new()];
+        for options in &readings {
+            let mut next = Vec::new();
+            for prefix in &initials {
+                for option in options {
+                    let letter = &option[..option.chars().next().map_or(0, char::len_utf8)];
+                    let candidate = format!("{prefix}{letter}");
+                    if !next.contains(&candidate) && next.len() < MAX_READINGS {
+                        next.push(candidate);
+                    }
+                }
+            }
+            initials = next;
+        }
+        keys.extend(initials.into_iter().filter(|k| k.is_ascii()));
+    }
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Corpus;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    /// The shipped corpus: the table below checks what maintainers actually ship.
+    fn matcher() -> &'static Matcher {
+        static M: OnceLock<Matcher> = OnceLock::new();
+        M.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+            Matcher::new(&Corpus::load(&dir).unwrap()).unwrap()
+        })
+    }
+
+    /// input, phrase expected to fire (None: nothing of that phrase may fire), kind.
+    const FIRES: &[(&str, &str, HitKind)] = &[
+        ("专业停息挂账", "停息挂账", HitKind::Exact),
+        ("停*息 挂.账", "停息挂账", HitKind::Evasion),
+        ("停❤息挂账", "停息挂账", HitKind::Evasion),
+        ("債務優化找我", "债务优化", HitKind::Evasion),
+        ("债-务-优-化", "债务优化", HitKind::Evasion),
+        ("亭息挂帐", "停息挂账", HitKind::Variant),
+        ("停息挂帐", "停息挂账", HitKind::Variant),
+        ("正信修复", "征信修复", HitKind::Variant),
+        ("征亻言修复", "征信修复", HitKind::Variant),
+        ("了解一下 txgz", "停息挂账", HitKind::Pinyin),
+        ("TXGZ找我", "停息挂账", HitKind::Pinyin),
+        ("t x g z", "停息挂账", HitKind::Pinyin),
+        ("t.x.g.z", "停息挂账", HitKind::Pinyin),
+        ("tingxiguazhang", "停息挂账", HitKind::Pinyin),
+        ("ting xi gua zhang", "停息挂账", HitKind::Pinyin),
+        ("ＺＷＹＨ", "债务优化", HitKind::Pinyin),
+        ("zwyh888", "债务优化", HitKind::Pinyin),
+        ("🅃🅇🄶🅉", "停息挂账", HitKind::Pinyin),
+        ("协 商 减 免", "协商减免", HitKind::Evasion),
+        ("全部息费减免", "全部息费减免", HitKind::Exact),
+        ("只还本金", "只还本金", HitKind::Exact),
+        ("加薇信", "加微信", HitKind::Variant),
+        ("加V信", "加微信", HitKind::Variant),
+        ("谨防上当", "谨防", HitKind::Exact),
+        ("我已经上岸了", "上岸", HitKind::Exact),
+        ("帮你上岸", "帮你上岸", HitKind::Exact),
+        ("设置呼叫转移", "设置呼叫转移", HitKind::Exact),
+        ("手机开了呼叫转移", "呼叫转移", HitKind::Exact),
+    ];
+
+    /// input, phrase that must NOT fire.
+    const SILENT: &[(&str, &str)] = &[
+        ("今年考研上岸了", "上岸"),
+        ("公考上岸经验分享", "上岸"),
+        ("我们要优化流程", "债务优化"),
+        ("见 https://example.com/txgz/page", "停息挂账"),
+        ("mail me at txgz@example.cn", "停息挂账"),
+        ("这台车是V8发动机", "加微信"),
+        ("V8 engine", "加微信"),
+        ("vxworks 系统", "加微信"),
+        ("txgzabc", "停息挂账"),
+        ("停息", "停息挂账"),
+        ("停。息挂账", "停息挂账"),
+        ("地方政府债务", "债务优化"),
+    ];
+
+    fn phrases_found(text: &str) -> Vec<(String, HitKind)> {
+        matcher()
+            .find(text)
+            .into_iter()
+            .map(|h| (h.phrase, h.kind))
+            .collect()
+    }
+
+    #[test]
+    fn fires_table() {
+        for (input, phrase, kind) in FIRES {
+            let found = phrases_found(input);
+            assert!(
+                found.contains(&(phrase.to_string(), *kind)),
+                "{input:?} should hit {phrase} as {kind:?}, found {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn silent_table() {
+        for (input, phrase) in SILENT {
+            let found = phrases_found(input);
+            assert!(
+                !found.iter().any(|(p, _)| p == phrase),
+                "{input:?} must not hit {phrase}, found {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hits_carry_original_spans() {
+        let text = "您好！債*務*優*化，加 Ｖ 信";
+        for hit in matcher().find(text) {
+            assert_eq!(&text[hit.start..hit.end], hit.text);
+        }
+        let hits = matcher().find(text);
+        let debt = hits.iter().find(|h| h.phrase == "债务优化").unwrap();
+        assert_eq!(debt.text, "債*務*優*化");
+    }
+
+    #[test]
+    fn pinyin_keys_cover_full_and_initials() {
+        let keys = pinyin_keys("停息挂账");
+        assert!(keys.contains(&"tingxiguazhang".to_string()), "{keys:?}");
+        assert!(keys.contains(&"txgz".to_string()), "{keys:?}");
+        assert!(pinyin_keys("征信").contains(&"zhengxin".to_string()));
+        assert!(!pinyin_keys("征信").iter().any(|k| k.len() == 2));
+        assert!(pinyin_keys("加v").is_empty());
+    }
+
+    #[test]
+    fn link_detection() {
+        assert!(looks_like_link("https://a.b/txgz"));
+        assert!(looks_like_link("abc.com/txgz"));
+        assert!(!looks_like_link("txgz"));
+        assert!(!looks_like_link("a.commit"));
+    }
+}
