@@ -298,7 +298,10 @@ fn parse_phrase_line(
         .parse()
         .map_err(|_| format!("weight `{}` is not a number", cols[1].trim()))?;
     if !weight.is_finite() {
-        return Err(format!("weight `{}` is not a finite number", cols[1].trim()));
+        return Err(format!(
+            "weight `{}` is not a finite number",
+            cols[1].trim()
+        ));
     }
     let scope = match cols.get(3).map(|s| s.trim()) {
         None | Some("") => Scope::Anywhere,
@@ -380,7 +383,9 @@ impl Corpus {
                     line: 0,
                     message: format!(
                         "unknown category file: expected one of {}",
-                        Category::ALL.map(|c| format!("{}.tsv", c.name())).join(", ")
+                        Category::ALL
+                            .map(|c| format!("{}.tsv", c.name()))
+                            .join(", ")
                     ),
                 });
             }
@@ -456,13 +461,8 @@ impl Corpus {
         let weight = weight.unwrap_or(category.default_weight());
         check_weight(category, weight).map_err(Error::Refused)?;
         let path = phrase_file(&self.dir, category);
-        let phrase = parse_phrase_line(
-            &path,
-            0,
-            category,
-            &format!("{text}\t{weight}\t{note}"),
-        )
-        .map_err(Error::Refused)?;
+        let phrase = parse_phrase_line(&path, 0, category, &format!("{text}\t{weight}\t{note}"))
+            .map_err(Error::Refused)?;
         let phrase = Phrase { scope, ..phrase };
         if let Some(existing) = self.phrases().find(|p| p.key == phrase.key) {
             return Err(Error::Refused(format!(
@@ -725,7 +725,10 @@ mod tests {
             "加微信\t0.5\tok\n私聊\theavy\tbad weight\n",
         )]);
         let err = Corpus::load(dir.path()).unwrap_err().to_string();
-        assert!(err.ends_with("contact_lure.tsv:2: weight `heavy` is not a number"), "{err}");
+        assert!(
+            err.ends_with("contact_lure.tsv:2: weight `heavy` is not a number"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -736,22 +739,49 @@ mod tests {
         )]);
         let mut corpus = Corpus::load(dir.path()).unwrap();
         corpus
-            .add("债务优化", Category::DebtOptimization, None, "", Scope::Anywhere)
+            .add(
+                "债务优化",
+                Category::DebtOptimization,
+                None,
+                "",
+                Scope::Anywhere,
+            )
             .unwrap();
         corpus
-            .add("个性化分期", Category::DebtOptimization, Some(1.5), "n", Scope::Anywhere)
+            .add(
+                "个性化分期",
+                Category::DebtOptimization,
+                Some(1.5),
+                "n",
+                Scope::Anywhere,
+            )
             .unwrap();
         let text = fs::read_to_string(phrase_file(dir.path(), Category::DebtOptimization)).unwrap();
-        assert_eq!(text, "# sales\n个性化分期\t1.5\tn\n债务优化\t1\t\n停息挂账\t2\tcore\n");
+        assert_eq!(
+            text,
+            "# sales\n个性化分期\t1.5\tn\n债务优化\t1\t\n停息挂账\t2\tcore\n"
+        );
         let err = corpus
-            .add("債務優化", Category::MaliciousComplaint, None, "", Scope::Anywhere)
+            .add(
+                "債務優化",
+                Category::MaliciousComplaint,
+                None,
+                "",
+                Scope::Anywhere,
+            )
             .unwrap_err();
         assert!(err.to_string().contains("duplicates `债务优化`"), "{err}");
         assert!(corpus
             .add("停", Category::DebtOptimization, None, "", Scope::Anywhere)
             .is_err());
         assert!(corpus
-            .add("谨防诈骗", Category::WarningContext, Some(1.0), "", Scope::Anywhere)
+            .add(
+                "谨防诈骗",
+                Category::WarningContext,
+                Some(1.0),
+                "",
+                Scope::Anywhere
+            )
             .is_err());
     }
 
@@ -786,11 +816,20 @@ mod tests {
         let findings = Corpus::lint(dir.path()).unwrap();
         let text: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
         let joined = text.join("\n");
-        assert!(joined.contains("debt_optimization.tsv: error: phrases are not sorted"), "{joined}");
+        assert!(
+            joined.contains("debt_optimization.tsv: error: phrases are not sorted"),
+            "{joined}"
+        );
         assert!(joined.contains("`减免` duplicates `減免`"), "{joined}");
         assert!(joined.contains("must be negative"), "{joined}");
-        assert!(joined.contains("spam.tsv: error: unknown category file"), "{joined}");
-        assert!(joined.contains("unknown variant: no phrase contains `快`"), "{joined}");
+        assert!(
+            joined.contains("spam.tsv: error: unknown category file"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("unknown variant: no phrase contains `快`"),
+            "{joined}"
+        );
         assert!(!joined.contains("`亭`"), "{joined}");
     }
 }

@@ -66,11 +66,17 @@ pub fn read_labeled_lenient(path: &Path) -> Result<(Vec<Example>, Vec<BadRow>)> 
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(std::io::BufReader::new(file));
-    let headers = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| csv_error(path, e))?
+        .clone();
     let position = |name: &str| {
-        headers
-            .iter()
-            .position(|h| String::from_utf8_lossy(h).trim_start_matches('\u{feff}').trim() == name)
+        headers.iter().position(|h| {
+            String::from_utf8_lossy(h)
+                .trim_start_matches('\u{feff}')
+                .trim()
+                == name
+        })
     };
     let seen: Vec<String> = headers
         .iter()
@@ -323,14 +329,32 @@ fn trigrams(text: &str) -> Vec<u64> {
 /// The trade's vocabulary, for the hard-negative share: a normal row using any of these is a
 /// hard negative.
 const TRADE_WORDS: &[&str] = &[
-    "停息", "挂账", "债务优化", "征信", "协商", "减免", "分期", "上岸", "催收", "投诉", "代理",
-    "维权", "逾期", "呼叫转移", "修复", "洗白", "延期还款", "本金", "监管", "12378",
+    "停息",
+    "挂账",
+    "债务优化",
+    "征信",
+    "协商",
+    "减免",
+    "分期",
+    "上岸",
+    "催收",
+    "投诉",
+    "代理",
+    "维权",
+    "逾期",
+    "呼叫转移",
+    "修复",
+    "洗白",
+    "延期还款",
+    "本金",
+    "监管",
+    "12378",
 ];
 
 /// Tell-tale spellings of evasion, for the evasion share.
 const EVASION_MARKS: &[&str] = &[
-    "薇", "威信", "vx", "v信", "wx", "扣扣", "亻", "txgz", "zwyh", "zxxf", "fcs", "tingxi",
-    "亭息", "挂帐", "正信", "徵", "卫星", "🈲",
+    "薇", "威信", "vx", "v信", "wx", "扣扣", "亻", "txgz", "zwyh", "zxxf", "fcs", "tingxi", "亭息",
+    "挂帐", "正信", "徵", "卫星", "🈲",
 ];
 
 fn summarize(name: &str, examples: &[Example]) -> SplitSummary {

@@ -7,13 +7,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// What the operating system said.
-        #[source]
-        source: std::io::Error,
+        /// What the operating system said (in the message, so not repeated as a source).
+        cause: std::io::Error,
     },
     /// A line of a corpus or variants file is malformed.
     #[error("{}:{line}: {message}", path.display())]
@@ -35,6 +34,14 @@ pub enum Error {
         /// The column, where one is at fault.
         column: Option<String>,
         /// What is wrong with it.
+        message: String,
+    },
+    /// A model directory file is missing a field, has a wrong value or a wrong tensor.
+    #[error("{}: {message}", path.display())]
+    Model {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong, naming the field or tensor.
         message: String,
     },
     /// A corpus edit was refused; nothing was written.
@@ -60,7 +67,7 @@ impl Error {
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().to_path_buf(),
-            source,
+            cause: source,
         }
     }
 

@@ -5,17 +5,26 @@
 //! A text flows one way through the stages, one module each:
 //! [`normalize`] (canonical form with an offset map back to the original) ->
 //! [`segment`] (jieba, corpus phrases as words) -> [`matcher`] (corpus phrase hits with
-//! original spans). The phrase corpus itself is read, checked and edited by [`corpus`] and
+//! original spans) -> [`encode`] (tokenizer) -> [`model`] (candle BERT classifier) ->
+//! [`decide`] (probabilities + weighted hits -> label, confidence, reasons). [`train`] and
+//! [`eval`] build and measure models. The phrase corpus itself is read, checked and edited by [`corpus`] and
 //! [`variants`]; labelled data is read and checked by [`data`].
 
+pub mod augment;
 pub mod corpus;
 pub mod data;
+pub mod decide;
+pub mod encode;
 pub mod error;
+pub mod eval;
 pub mod label;
 pub mod matcher;
+pub mod model;
 pub mod normalize;
+pub mod rng;
 pub mod segment;
 pub mod stats;
+pub mod train;
 pub mod variants;
 
 pub use corpus::{Category, Corpus, Phrase, Scope};

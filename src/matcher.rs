@@ -323,7 +323,10 @@ fn latin_tokens(text: &str) -> Vec<Range<usize>> {
 fn link_spans(text: &str) -> Vec<Range<usize>> {
     let mut spans = Vec::new();
     let mut start = None;
-    for (at, ch) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (at, ch) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         let part = !ch.is_whitespace() && !is_cjk(ch) && !is_boundary(ch) && ch.is_ascii();
         match (part, start) {
             (true, None) => start = Some(at),
@@ -340,7 +343,9 @@ fn link_spans(text: &str) -> Vec<Range<usize>> {
 }
 
 fn looks_like_link(run: &str) -> bool {
-    const TLDS: &[&str] = &[".com", ".cn", ".net", ".org", ".io", ".top", ".xyz", ".cc", ".me"];
+    const TLDS: &[&str] = &[
+        ".com", ".cn", ".net", ".org", ".io", ".top", ".xyz", ".cc", ".me",
+    ];
     run.contains("://")
         || run.starts_with("www.")
         || run.contains('@')
@@ -377,9 +382,8 @@ fn pinyin_keys(key: &str) -> Vec<String> {
         let Some(multi) = c.to_pinyin_multi() else {
             return Vec::new();
         };
-        let mut options: Vec<&'static str> = (0..multi.count())
-            .map(|i| multi.get(i).plain())
-            .collect();
+        let mut options: Vec<&'static str> =
+            (0..multi.count()).map(|i| multi.get(i).plain()).collect();
         options.dedup();
         readings.push(options);
     }

@@ -36,7 +36,8 @@ pub const MAX_INTERFERENCE_RUN: usize = 4;
 
 /// Traditional characters that are also simplified characters in their own right, so a lone
 /// one is left alone (乾坤 is not 干坤, 瞭望 is not 了望).
-const AMBIGUOUS_TRADITIONAL: &[char] = &['乾', '瞭', '於', '夥', '餘', '甦', '藉', '著', '覆', '麼'];
+const AMBIGUOUS_TRADITIONAL: &[char] =
+    &['乾', '瞭', '於', '夥', '餘', '甦', '藉', '著', '覆', '麼'];
 
 /// Text in canonical form with a map back to the original.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,10 +97,7 @@ impl Normalized {
 
     /// Byte offset in the normalised text of character `index`.
     pub fn byte_of_char(&self, index: usize) -> usize {
-        self.starts
-            .get(index)
-            .copied()
-            .unwrap_or(self.text.len())
+        self.starts.get(index).copied().unwrap_or(self.text.len())
     }
 }
 
@@ -268,7 +266,9 @@ fn canonical_contact_numbers(mut pieces: Vec<Piece>) -> Vec<Piece> {
                 j += 1;
                 end = j;
             } else if is_number_separator(pieces[j].ch)
-                && pieces.get(j + 1).is_some_and(|p| digit_value(p.ch).is_some())
+                && pieces
+                    .get(j + 1)
+                    .is_some_and(|p| digit_value(p.ch).is_some())
             {
                 j += 1;
             } else {
@@ -277,12 +277,10 @@ fn canonical_contact_numbers(mut pieces: Vec<Piece>) -> Vec<Piece> {
         }
         // Chinese numerals in a long digit run are a disguise; ASCII digits with separators
         // need more digits, so that dates and amounts (2024-01-05) stay as they are.
-        let numerals = pieces[start..end].iter().any(|p| {
-            digit_value(p.ch).is_some() && !p.ch.is_ascii_digit()
-        });
-        let separated = pieces[start..end]
+        let numerals = pieces[start..end]
             .iter()
-            .any(|p| is_number_separator(p.ch));
+            .any(|p| digit_value(p.ch).is_some() && !p.ch.is_ascii_digit());
+        let separated = pieces[start..end].iter().any(|p| is_number_separator(p.ch));
         let rewrite = (numerals && digits >= MIN_CONTACT_DIGITS)
             || (separated && digits >= MIN_SEPARATED_DIGITS);
         for piece in &mut pieces[start..end] {
@@ -461,5 +459,25 @@ mod tests {
         let n = normalize(input);
         assert_eq!(n.as_str(), "停息");
         assert_eq!(n.original_span(0..3), 3..6);
+    }
+
+    proptest::proptest! {
+        /// Whatever the text: no panic, and every normalised character maps to a non-empty
+        /// span inside the original that falls on character boundaries, in order.
+        #[test]
+        fn never_panics_and_offsets_stay_inside(input in "(\\PC|[停息挂账债务优化*\u{200B}\u{FE0F}❤ ，。①Ⓥ一三八0-9 ])*") {
+            let n = normalize(&input);
+            let mut last_start = 0;
+            for (i, _) in n.as_str().char_indices() {
+                let (start, end) = n.origin[n.char_index_at(i)];
+                proptest::prop_assert!(start < end && end <= input.len());
+                proptest::prop_assert!(input.is_char_boundary(start) && input.is_char_boundary(end));
+                proptest::prop_assert!(start >= last_start, "spans keep the original order");
+                last_start = start;
+                proptest::prop_assert_eq!(n.original_span(i..i + 1), start..end);
+            }
+            let all = n.original_span(0..n.as_str().len());
+            proptest::prop_assert!(all.end <= input.len());
+        }
     }
 }

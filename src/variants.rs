@@ -90,7 +90,9 @@ impl VariantTable {
                 return Err(Error::syntax(
                     path,
                     line,
-                    format!("variant `{variant}` is the same as its canonical form after normalisation"),
+                    format!(
+                        "variant `{variant}` is the same as its canonical form after normalisation"
+                    ),
                 ));
             }
             entries.push(Variant {

@@ -14,7 +14,9 @@ use super::{CorpusArg, EXIT_FOUND_PROBLEMS};
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Add a phrase to its category file (kept sorted, written atomically)
-    #[command(after_help = "Examples:\n  heihui corpus add 停息挂账 --category debt_optimization --weight 2 --note 'core sales term'\n  heihui corpus add 上岸 --category debt_optimization --weight 0.5 --word")]
+    #[command(
+        after_help = "Examples:\n  heihui corpus add 停息挂账 --category debt_optimization --weight 2 --note 'core sales term'\n  heihui corpus add 上岸 --category debt_optimization --weight 0.5 --word"
+    )]
     Add {
         /// The phrase, at least two characters
         phrase: String,
@@ -85,7 +87,11 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
         } => {
             let category: Category = category.parse()?;
             let mut corpus = Corpus::load(&corpus.resolve()?)?;
-            let scope = if word { Scope::WholeWord } else { Scope::Anywhere };
+            let scope = if word {
+                Scope::WholeWord
+            } else {
+                Scope::Anywhere
+            };
             let added = corpus.add(&phrase, category, weight, &note, scope)?;
             eprintln!(
                 "added `{}` ({}, weight {}) at {}:{}",
@@ -116,8 +122,16 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                 .phrases()
                 .filter(|p| category.is_none_or(|c| c == p.category))
             {
-                let scope = if p.scope == Scope::WholeWord { "word" } else { "" };
-                writeln!(out, "{}\t{}\t{}\t{}\t{}", p.text, p.category, p.weight, scope, p.note)?;
+                let scope = if p.scope == Scope::WholeWord {
+                    "word"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}",
+                    p.text, p.category, p.weight, scope, p.note
+                )?;
             }
             out.flush()?;
             Ok(ExitCode::SUCCESS)
@@ -156,7 +170,11 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             let corpus = Corpus::load(&corpus.resolve()?)?;
             let matcher = Matcher::new(&corpus)?;
             let examples = data::read_labeled(&data)?;
-            let bar = rows_bar(examples.len() as u64, "matching", Progress::from_quiet(quiet));
+            let bar = rows_bar(
+                examples.len() as u64,
+                "matching",
+                Progress::from_quiet(quiet),
+            );
             let mut rows = stats::phrase_stats(&corpus, &matcher, &examples, || bar.inc(1));
             bar.finish_and_clear();
             rows.truncate(top.unwrap_or(usize::MAX));
@@ -170,9 +188,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                     "phrase\tcategory\tweight\tnormal\tmalicious_complaint\tdebt_optimization\tprecision"
                 )?;
                 for r in &rows {
-                    let precision = r
-                        .precision
-                        .map_or("-".to_string(), |p| format!("{:.2}", p));
+                    let precision = r.precision.map_or("-".to_string(), |p| format!("{:.2}", p));
                     writeln!(
                         out,
                         "{}\t{}\t{}\t{}\t{}\t{}\t{}",

@@ -11,9 +11,11 @@ use super::{inputs, CorpusArg};
 /// Find corpus phrases in texts, however they are disguised (symbols, homophones,
 /// traditional characters, full-width letters, pinyin).
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Each hit shows the phrase, its category and weight, how it matched \
+#[command(
+    after_help = "Each hit shows the phrase, its category and weight, how it matched \
 (exact, evasion, variant, pinyin), its byte span in the original text and that text.\n\n\
-Examples:\n  heihui match '停*息 挂.账 找我，薇信 zwyh888'\n  heihui match --json < texts.txt")]
+Examples:\n  heihui match '停*息 挂.账 找我，薇信 zwyh888'\n  heihui match --json < texts.txt"
+)]
 pub struct Args {
     /// Texts to search; one per line on standard input when none are given
     texts: Vec<String>,

@@ -3,10 +3,12 @@
 
 mod corpus;
 mod data;
+mod eval;
 mod inputs;
 mod r#match;
 mod progress;
 mod segment;
+mod train;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -40,6 +42,10 @@ enum Command {
     /// Check labelled data files.
     #[command(subcommand)]
     Data(data::Command),
+    /// Train a classifier and write a model directory.
+    Train(Box<train::Args>),
+    /// Measure corpus, model and combined decision on labelled data; gate CI; tune.
+    Eval(Box<eval::Args>),
 }
 
 /// Parses the command line and runs the command.
@@ -50,6 +56,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Match(args) => r#match::run(args),
         Command::Corpus(cmd) => corpus::run(cmd),
         Command::Data(cmd) => data::run(cmd),
+        Command::Train(args) => train::run(*args),
+        Command::Eval(args) => eval::run(*args),
     }
 }
 
@@ -85,3 +93,35 @@ impl CorpusArg {
         bail!("no corpus directory found: pass --corpus DIR (a folder holding phrases/*.tsv)")
     }
 }
+
+/// The model directory option every command that classifies shares.
+#[derive(Debug, clap::Args)]
+pub struct ModelArg {
+    /// A model directory (config.json, tokenizer.json, model.safetensors) [default:
+    /// ./models/heihui-zh-small, else the model shipped with heihui]
+    #[arg(long, value_name = "DIR", env = "HEIHUI_MODEL")]
+    model: Option<PathBuf>,
+}
+
+impl ModelArg {
+    /// Loads the model.
+    fn load(&self) -> Result<heihui::model::Model> {
+        let dir = match &self.model {
+            Some(dir) => dir.clone(),
+            None => {
+                let here = Path::new("models").join(DEFAULT_MODEL);
+                if here.join("config.json").is_file() {
+                    here
+                } else {
+                    Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join("models")
+                        .join(DEFAULT_MODEL)
+                }
+            }
+        };
+        Ok(heihui::model::Model::load(&dir)?)
+    }
+}
+
+/// The model shipped in `models/`.
+pub const DEFAULT_MODEL: &str = "heihui-zh-small";

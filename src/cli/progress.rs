@@ -29,11 +29,9 @@ impl Progress {
 pub fn rows_bar(total: u64, what: &str, mode: Progress) -> ProgressBar {
     let bar = ProgressBar::with_draw_target(Some(total), target(mode));
     bar.set_style(
-        ProgressStyle::with_template(
-            "{msg} [{bar:30}] {pos}/{len} rows, {per_sec}, eta {eta}",
-        )
-        .expect("the template is valid")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} rows, {per_sec}, eta {eta}")
+            .expect("the template is valid")
+            .progress_chars("=> "),
     );
     bar.set_message(what.to_string());
     bar
@@ -45,4 +43,15 @@ fn target(mode: Progress) -> ProgressDrawTarget {
     } else {
         ProgressDrawTarget::stderr()
     }
+}
+
+/// A bar counting training steps, with a message (loss, dev F1) and ETA.
+pub fn steps_bar(total: u64, mode: Progress) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), target(mode));
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} steps, {msg}, eta {eta}")
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar
 }

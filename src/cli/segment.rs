@@ -10,7 +10,9 @@ use super::{inputs, CorpusArg};
 
 /// Cut texts into words with jieba, after normalisation, with corpus phrases kept whole.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  heihui segment 专业停息挂账，加V详聊\n  heihui segment --json < texts.txt")]
+#[command(
+    after_help = "Examples:\n  heihui segment 专业停息挂账，加V详聊\n  heihui segment --json < texts.txt"
+)]
 pub struct Args {
     /// Texts to cut; one per line on standard input when none are given
     texts: Vec<String>,

@@ -1,0 +1,198 @@
+//! `heihui train`: build a model directory from labelled data.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use heihui::model::ModelSize;
+use heihui::train::{train, TrainObserver, TrainSettings};
+use indicatif::ProgressBar;
+
+use super::progress::{steps_bar, Progress};
+use super::CorpusArg;
+
+/// Train a BERT classifier on CPU and write a Hugging Face-compatible model directory.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "The best checkpoint by dev macro-F1 is written to --out whenever it \
+improves, so Ctrl-C leaves the best model so far intact. At the end the decision \
+(model + phrase hits) is tuned on --dev and MODEL_CARD.md and metrics.json are written.\n\n\
+Examples:\n  heihui train --out models/my-model\n  heihui train --out models/tuned --init models/heihui-zh-small --epochs 3"
+)]
+pub struct Args {
+    /// Labelled training rows (id,text,label)
+    #[arg(long, value_name = "FILE", default_value = "corpus/labeled/train.csv")]
+    train: PathBuf,
+    /// Labelled rows for checkpoint selection and decision tuning
+    #[arg(long, value_name = "FILE", default_value = "corpus/labeled/dev.csv")]
+    dev: PathBuf,
+    /// Labelled rows reported in the model card only
+    #[arg(long, value_name = "FILE")]
+    test: Option<PathBuf>,
+    /// The model directory to write
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Fine-tune this model directory instead of training from scratch (its size and
+    /// tokenizer are kept)
+    #[arg(long, value_name = "DIR")]
+    init: Option<PathBuf>,
+    /// Most passes over the training data
+    #[arg(long, default_value_t = 12)]
+    epochs: usize,
+    /// Peak learning rate [default: 5e-4 from scratch, 5e-5 with --init]
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Rows per optimiser step
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Longest input in tokens; longer texts keep their head and tail
+    #[arg(long, default_value_t = 128)]
+    max_len: usize,
+    /// Transformer layers
+    #[arg(long, default_value_t = 2)]
+    layers: usize,
+    /// Hidden size
+    #[arg(long, default_value_t = 128)]
+    hidden: usize,
+    /// Attention heads
+    #[arg(long, default_value_t = 4)]
+    heads: usize,
+    /// Feed-forward size [default: 4 x hidden]
+    #[arg(long)]
+    intermediate: Option<usize>,
+    /// Random seed: the same seed gives the same model
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Stop after this many epochs without dev improvement
+    #[arg(long, default_value_t = 3)]
+    patience: usize,
+    /// Share of training rows rewritten with evasions each epoch
+    #[arg(long, default_value_t = 0.3)]
+    augment: f64,
+    /// AdamW weight decay
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+    /// Share of steps spent warming up
+    #[arg(long, default_value_t = 0.1)]
+    warmup: f64,
+    /// Characters always in the vocabulary
+    #[arg(long, value_name = "FILE", default_value = "corpus/common_chars.txt")]
+    common_chars: PathBuf,
+    /// No progress bar
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    corpus: CorpusArg,
+}
+
+struct Bar {
+    bar: ProgressBar,
+    mode: Progress,
+    last_f1: Option<f64>,
+    loss: f32,
+}
+
+impl Bar {
+    /// A line above the bar, or on stderr when there is no bar (not a terminal).
+    fn say(&self, line: String) {
+        if !self.bar.is_hidden() {
+            self.bar.println(line);
+        } else if self.mode == Progress::Auto {
+            eprintln!("{line}");
+        }
+    }
+}
+
+impl TrainObserver for Bar {
+    fn start(&mut self, total_steps: u64, parameters: usize) {
+        self.bar = steps_bar(total_steps, self.mode);
+        self.say(format!(
+            "training {parameters} parameters, {total_steps} steps at most"
+        ));
+    }
+
+    fn step(&mut self, epoch: usize, loss: f32) {
+        self.loss = if self.loss == 0.0 {
+            loss
+        } else {
+            0.95 * self.loss + 0.05 * loss
+        };
+        let f1 = self.last_f1.map_or("-".into(), |f| format!("{f:.3}"));
+        self.bar
+            .set_message(format!("epoch {epoch} loss {:.3} dev F1 {f1}", self.loss));
+        self.bar.inc(1);
+    }
+
+    fn epoch(&mut self, epoch: usize, dev_macro_f1: f64, best: bool) {
+        self.last_f1 = Some(dev_macro_f1);
+        let mark = if best { " (best, saved)" } else { "" };
+        self.say(format!(
+            "epoch {epoch}: dev macro-F1 {dev_macro_f1:.4}{mark}"
+        ));
+    }
+
+    fn finishing(&mut self) {
+        self.bar.finish_and_clear();
+        if self.mode == Progress::Auto {
+            eprintln!("tuning the decision on dev and writing the model card");
+        }
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let size = ModelSize {
+        layers: args.layers,
+        hidden: args.hidden,
+        heads: args.heads,
+        intermediate: args.intermediate.unwrap_or(4 * args.hidden),
+        max_len: args.max_len,
+    };
+    let command = std::iter::once("heihui".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let settings = TrainSettings {
+        train: args.train,
+        dev: args.dev,
+        test: args.test,
+        out: args.out,
+        lr: args
+            .lr
+            .unwrap_or(if args.init.is_some() { 5e-5 } else { 5e-4 }),
+        init: args.init,
+        size,
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        seed: args.seed,
+        patience: args.patience,
+        augment: args.augment,
+        weight_decay: args.weight_decay,
+        warmup: args.warmup,
+        corpus: args.corpus.resolve()?,
+        common_chars: args.common_chars,
+        command,
+    };
+    let mode = Progress::from_quiet(args.quiet);
+    let mut bar = Bar {
+        bar: ProgressBar::hidden(),
+        mode,
+        last_f1: None,
+        loss: 0.0,
+    };
+    let report = train(&settings, &mut bar)?;
+    eprintln!(
+        "{}: best dev macro-F1 {:.4} (epoch {} of {}), combined {:.4}{}; {:.1} min",
+        settings.out.display(),
+        report.dev.model_only.macro_f1,
+        report.best_epoch,
+        report.epochs_run,
+        report.dev.combined.macro_f1,
+        report
+            .test
+            .as_ref()
+            .map(|t| format!(", test combined {:.4}", t.combined.macro_f1))
+            .unwrap_or_default(),
+        report.seconds / 60.0
+    );
+    Ok(ExitCode::SUCCESS)
+}

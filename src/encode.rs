@@ -1,0 +1,374 @@
+//! The tokenizer stage: normalised text to token ids, BERT style (one token per CJK
+//! character, WordPiece for Latin letters and digits), through the tokenizers crate so that
+//! `tokenizer.json` is the file transformers reads too.
+//!
+//! Long texts keep their head and their tail: template complaints put their demands last.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+use tokenizers::decoders::wordpiece::WordPiece as WordPieceDecoder;
+use tokenizers::models::wordpiece::WordPiece;
+use tokenizers::normalizers::bert::BertNormalizer;
+use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
+use tokenizers::processors::bert::BertProcessing;
+use tokenizers::{Tokenizer, TruncationParams};
+
+use crate::error::{Error, Result};
+use crate::normalize::is_cjk;
+
+/// The special tokens, in vocabulary order.
+pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+
+/// Share of a long text's token budget given to its head; the rest goes to its tail (190
+/// and 62 of 254 at 256 tokens).
+pub const HEAD_SHARE: f64 = 0.75;
+
+/// Latin words seen at least this often in training get a token of their own.
+const MIN_WORD_COUNT: usize = 3;
+
+/// Text turned into model input.
+pub struct Encoder {
+    tokenizer: Tokenizer,
+    max_len: usize,
+    cls: u32,
+    sep: u32,
+    pad: u32,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder")
+            .field("vocab", &self.tokenizer.get_vocab_size(true))
+            .field("max_len", &self.max_len)
+            .finish()
+    }
+}
+
+fn tokenizer_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Model {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+impl Encoder {
+    /// Loads `tokenizer.json`. The longest input is its truncation length when it has one,
+    /// else `default_max_len`.
+    ///
+    /// # Errors
+    /// A missing or malformed file, or one without `[CLS]`, `[SEP]` and `[PAD]` tokens.
+    pub fn load(path: &Path, default_max_len: usize) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            ));
+        }
+        let tokenizer = Tokenizer::from_file(path).map_err(|e| tokenizer_error(path, e))?;
+        let max_len = tokenizer
+            .get_truncation()
+            .map_or(default_max_len, |t| t.max_length);
+        Self::from_tokenizer(tokenizer, max_len, path)
+    }
+
+    fn from_tokenizer(mut tokenizer: Tokenizer, max_len: usize, path: &Path) -> Result<Self> {
+        let id = |token: &str| {
+            tokenizer.token_to_id(token).ok_or_else(|| Error::Model {
+                path: path.to_path_buf(),
+                message: format!("the vocabulary has no {token} token"),
+            })
+        };
+        let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+        // Truncation and padding are done here (head and tail), not by the tokenizer.
+        tokenizer
+            .with_truncation(None)
+            .map_err(|e| tokenizer_error(path, e))?;
+        tokenizer.with_padding(None);
+        Ok(Encoder {
+            tokenizer,
+            max_len: max_len.max(3),
+            cls,
+            sep,
+            pad,
+        })
+    }
+
+    /// Builds a BERT WordPiece tokenizer whose vocabulary covers `texts` (already normalised)
+    /// and `common_chars`.
+    ///
+    /// # Errors
+    /// Only if the tokenizers crate rejects the vocabulary it was given.
+    pub fn build<'a>(
+        texts: impl IntoIterator<Item = &'a str>,
+        common_chars: &[char],
+        max_len: usize,
+    ) -> Result<Self> {
+        let vocab = build_vocab(texts, common_chars);
+        let map: ahash::AHashMap<String, u32> = vocab
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        let here = Path::new("tokenizer.json");
+        let model = WordPiece::builder()
+            .vocab(map)
+            .unk_token("[UNK]".into())
+            .continuing_subword_prefix("##".into())
+            .max_input_chars_per_word(100)
+            .build()
+            .map_err(|e| tokenizer_error(here, e))?;
+        let mut tokenizer = Tokenizer::new(model);
+        tokenizer.with_normalizer(Some(BertNormalizer::new(true, true, Some(false), true)));
+        tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
+        tokenizer.with_post_processor(Some(BertProcessing::new(
+            ("[SEP]".into(), 3),
+            ("[CLS]".into(), 2),
+        )));
+        tokenizer.with_decoder(Some(WordPieceDecoder::default()));
+        Self::from_tokenizer(tokenizer, max_len, here)
+    }
+
+    /// Writes `tokenizer.json`, with the longest input recorded as its truncation length.
+    ///
+    /// # Errors
+    /// An unwritable file.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut tokenizer = self.tokenizer.clone();
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: self.max_len,
+                ..Default::default()
+            }))
+            .map_err(|e| tokenizer_error(path, e))?;
+        tokenizer
+            .save(path, true)
+            .map_err(|e| tokenizer_error(path, e))
+    }
+
+    /// Tokens in the vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.tokenizer.get_vocab_size(true)
+    }
+
+    /// The longest input in tokens, [CLS] and [SEP] included.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Token ids of one normalised text: `[CLS]`, the head and tail of its tokens within
+    /// `max_len`, `[SEP]`.
+    pub fn encode(&self, normalized: &str) -> Vec<u32> {
+        let budget = self.max_len - 2;
+        let head = ((budget as f64) * HEAD_SHARE).round() as usize;
+        let tail = budget - head;
+        // Each token holds at least one character, so a very long text can be cut to its
+        // first and last few thousand characters before tokenising without changing the
+        // result, while keeping the cost bounded.
+        let chars = normalized.chars().count();
+        let reach = 8 * self.max_len;
+        let text: std::borrow::Cow<str> = if chars > 2 * reach {
+            let start: String = normalized.chars().take(reach).collect();
+            let end: String = normalized.chars().skip(chars - reach).collect();
+            format!("{start}\n{end}").into()
+        } else {
+            normalized.into()
+        };
+        let ids = match self.tokenizer.encode_fast(text.as_ref(), false) {
+            Ok(encoding) => encoding.get_ids().to_vec(),
+            Err(_) => Vec::new(),
+        };
+        let mut out = Vec::with_capacity(ids.len().min(budget) + 2);
+        out.push(self.cls);
+        if ids.len() <= budget {
+            out.extend_from_slice(&ids);
+        } else {
+            out.extend_from_slice(&ids[..head]);
+            out.extend_from_slice(&ids[ids.len() - tail..]);
+        }
+        out.push(self.sep);
+        out
+    }
+
+    /// Pads encoded texts to the longest of them: `(ids, attention_mask)`, both
+    /// `(batch, seq)` of `u32`.
+    ///
+    /// # Errors
+    /// Only on device allocation failure.
+    pub fn batch(
+        &self,
+        encoded: &[&[u32]],
+        device: &Device,
+    ) -> candle_core::Result<(Tensor, Tensor)> {
+        let width = encoded.iter().map(|e| e.len()).max().unwrap_or(1);
+        let mut ids = Vec::with_capacity(encoded.len() * width);
+        let mut mask = Vec::with_capacity(encoded.len() * width);
+        for e in encoded {
+            ids.extend_from_slice(e);
+            mask.extend(std::iter::repeat_n(1u32, e.len()));
+            ids.extend(std::iter::repeat_n(self.pad, width - e.len()));
+            mask.extend(std::iter::repeat_n(0u32, width - e.len()));
+        }
+        Ok((
+            Tensor::from_vec(ids, (encoded.len(), width), device)?,
+            Tensor::from_vec(mask, (encoded.len(), width), device)?,
+        ))
+    }
+}
+
+/// The vocabulary: special tokens; every CJK character of the texts and of `common_chars`;
+/// ASCII letters and digits alone and as `##` continuations (so any Latin word tokenises);
+/// Latin words seen at least [`MIN_WORD_COUNT`] times; other symbols seen at least twice, alone
+/// and as continuations. Sorted by frequency, so the same texts give the same vocabulary.
+fn build_vocab<'a>(texts: impl IntoIterator<Item = &'a str>, common_chars: &[char]) -> Vec<String> {
+    let mut chars: HashMap<char, usize> = HashMap::new();
+    let mut words: HashMap<String, usize> = HashMap::new();
+    let mut symbols: HashMap<char, usize> = HashMap::new();
+    for text in texts {
+        let mut word = String::new();
+        for ch in text.chars().chain(std::iter::once(' ')) {
+            if ch.is_ascii_alphanumeric() {
+                word.push(ch.to_ascii_lowercase());
+                continue;
+            }
+            if !word.is_empty() {
+                if word.len() <= 20 {
+                    *words.entry(std::mem::take(&mut word)).or_default() += 1;
+                }
+                word.clear();
+            }
+            if is_cjk(ch) {
+                *chars.entry(ch).or_default() += 1;
+            } else if !ch.is_whitespace() && !ch.is_control() {
+                *symbols.entry(ch).or_default() += 1;
+            }
+        }
+    }
+    for &c in common_chars {
+        chars.entry(c).or_default();
+    }
+    let by_count = |map: HashMap<String, usize>| {
+        let mut v: Vec<(String, usize)> = map.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.into_iter().map(|(k, _)| k)
+    };
+    let mut vocab: Vec<String> = SPECIAL_TOKENS.iter().map(|s| s.to_string()).collect();
+    let mut seen: std::collections::HashSet<String> = vocab.iter().cloned().collect();
+    let mut push = |token: String, vocab: &mut Vec<String>| {
+        if seen.insert(token.clone()) {
+            vocab.push(token);
+        }
+    };
+    for c in ('a'..='z').chain('0'..='9') {
+        push(c.to_string(), &mut vocab);
+        push(format!("##{c}"), &mut vocab);
+    }
+    for c in by_count(chars.into_iter().map(|(c, n)| (c.to_string(), n)).collect()) {
+        push(c, &mut vocab);
+    }
+    for w in by_count(
+        words
+            .into_iter()
+            .filter(|(w, n)| *n >= MIN_WORD_COUNT && w.len() > 1)
+            .collect(),
+    ) {
+        push(w, &mut vocab);
+    }
+    for s in by_count(
+        symbols
+            .into_iter()
+            .filter(|(_, n)| *n >= 2)
+            .map(|(c, n)| (c.to_string(), n))
+            .collect(),
+    ) {
+        push(format!("##{s}"), &mut vocab);
+        push(s, &mut vocab);
+    }
+    vocab
+}
+
+/// Reads a character list: one character a line, `#` comments.
+///
+/// # Errors
+/// An unreadable file.
+pub fn load_chars(path: &Path) -> Result<Vec<char>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(|l| l.trim().chars())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoder(max_len: usize) -> Encoder {
+        let texts = [
+            "停息挂账找我们，加vx详聊",
+            "vx vx vx txgz txgz txgz",
+            "全部息费减免！！",
+        ];
+        Encoder::build(texts, &['的', '是'], max_len).unwrap()
+    }
+
+    #[test]
+    fn one_token_per_cjk_character_and_wordpiece_for_latin() {
+        let e = encoder(64);
+        let ids = e.encode("停息挂账 vx abc");
+        let tokens: Vec<String> = ids
+            .iter()
+            .map(|&i| e.tokenizer.id_to_token(i).unwrap())
+            .collect();
+        assert_eq!(
+            tokens,
+            ["[CLS]", "停", "息", "挂", "账", "vx", "a", "##b", "##c", "[SEP]"]
+        );
+        let unseen = e.encode("是的");
+        assert!(
+            !unseen.contains(&1),
+            "common characters are in the vocabulary"
+        );
+        assert_eq!(e.encode("龘")[1], 1, "an unknown character is [UNK]");
+    }
+
+    #[test]
+    fn long_texts_keep_head_and_tail() {
+        let e = encoder(10);
+        let text = "停息挂账找我们加详聊全部息费减免";
+        let ids = e.encode(text);
+        assert_eq!(ids.len(), 10);
+        let tokens: String = ids[1..9]
+            .iter()
+            .map(|&i| e.tokenizer.id_to_token(i).unwrap())
+            .collect();
+        assert_eq!(tokens, "停息挂账找我减免");
+    }
+
+    #[test]
+    fn batches_pad_with_mask() {
+        let e = encoder(64);
+        let a = e.encode("停息");
+        let b = e.encode("停息挂账");
+        let (ids, mask) = e.batch(&[&a, &b], &Device::Cpu).unwrap();
+        assert_eq!(ids.dims(), &[2, 6]);
+        let mask: Vec<Vec<u32>> = mask.to_vec2().unwrap();
+        assert_eq!(mask[0], [1, 1, 1, 1, 0, 0]);
+        assert_eq!(mask[1], [1, 1, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn saved_tokenizer_loads_with_its_length() {
+        let e = encoder(48);
+        let dir = std::env::temp_dir().join(format!("heihui-enc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokenizer.json");
+        e.save(&path).unwrap();
+        let loaded = Encoder::load(&path, 512).unwrap();
+        assert_eq!(loaded.max_len(), 48);
+        assert_eq!(loaded.encode("停息挂账vx"), e.encode("停息挂账vx"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,294 @@
+//! BERT for sequence classification, with Hugging Face's tensor names
+//! (`bert.embeddings.*`, `bert.encoder.layer.N.*`, `bert.pooler.dense.*`, `classifier.*`).
+//!
+//! It follows candle-transformers' `bert.rs` layer for layer, and adds what that encoder
+//! lacks: the pooler and classification head, and a training mode. Training needs real
+//! dropout and a layer norm with a backward pass (candle-nn's fused layer norm has none), so
+//! every layer's `forward` takes a [`Mode`]: inference uses the fused kernels, training the
+//! differentiable composites.
+
+use std::cell::RefCell;
+
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_nn::{embedding, linear, Embedding, Linear, VarBuilder};
+
+use super::config::{Config, HiddenAct};
+use crate::rng::Rng;
+
+/// How a forward pass runs.
+#[derive(Clone, Copy)]
+pub enum Mode<'a> {
+    /// No dropout; fused kernels.
+    Infer,
+    /// Dropout drawn from the given generator; differentiable layer norm.
+    Train(&'a RefCell<Rng>),
+}
+
+/// Drops activations with probability `p` in training, scaling the rest by `1 / (1 - p)`.
+fn dropout(xs: &Tensor, p: f64, mode: Mode) -> Result<Tensor> {
+    let Mode::Train(rng) = mode else {
+        return Ok(xs.clone());
+    };
+    if p <= 0.0 {
+        return Ok(xs.clone());
+    }
+    let scale = (1.0 / (1.0 - p)) as f32;
+    let mut rng = rng.borrow_mut();
+    let mask: Vec<f32> = (0..xs.elem_count())
+        .map(|_| if rng.next_f64() < p { 0.0 } else { scale })
+        .collect();
+    let mask = Tensor::from_vec(mask, xs.shape(), xs.device())?.to_dtype(xs.dtype())?;
+    xs.mul(&mask)
+}
+
+/// Layer norm with weight and bias, named `weight` and `bias` as transformers saves them.
+#[derive(Debug, Clone)]
+struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    fn load(size: usize, eps: f64, vb: VarBuilder) -> Result<Self> {
+        Ok(LayerNorm {
+            weight: vb.get_with_hints(size, "weight", candle_nn::Init::Const(1.0))?,
+            bias: vb.get_with_hints(size, "bias", candle_nn::Init::Const(0.0))?,
+            eps,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
+        if matches!(mode, Mode::Infer) && xs.is_contiguous() {
+            return candle_nn::ops::layer_norm(xs, &self.weight, &self.bias, self.eps as f32);
+        }
+        let mean = xs.mean_keepdim(D::Minus1)?;
+        let centered = xs.broadcast_sub(&mean)?;
+        let variance = centered.sqr()?.mean_keepdim(D::Minus1)?;
+        let normed = centered.broadcast_div(&(variance + self.eps)?.sqrt()?)?;
+        normed
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
+    }
+}
+
+struct BertEmbeddings {
+    word_embeddings: Embedding,
+    position_embeddings: Embedding,
+    token_type_embeddings: Embedding,
+    layer_norm: LayerNorm,
+    dropout: f64,
+}
+
+impl BertEmbeddings {
+    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        Ok(Self {
+            word_embeddings: embedding(cfg.vocab_size, cfg.hidden_size, vb.pp("word_embeddings"))?,
+            position_embeddings: embedding(
+                cfg.max_position_embeddings,
+                cfg.hidden_size,
+                vb.pp("position_embeddings"),
+            )?,
+            token_type_embeddings: embedding(
+                cfg.type_vocab_size,
+                cfg.hidden_size,
+                vb.pp("token_type_embeddings"),
+            )?,
+            layer_norm: LayerNorm::load(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("LayerNorm"))?,
+            dropout: cfg.hidden_dropout_prob,
+        })
+    }
+
+    fn forward(&self, input_ids: &Tensor, mode: Mode) -> Result<Tensor> {
+        let (_batch, seq_len) = input_ids.dims2()?;
+        let words = self.word_embeddings.forward(input_ids)?;
+        let positions = Tensor::arange(0u32, seq_len as u32, input_ids.device())?;
+        let positions = self.position_embeddings.forward(&positions)?;
+        // Every token is of type 0: heihui classifies single texts.
+        let types = self.token_type_embeddings.forward(&Tensor::zeros(
+            1,
+            DType::U32,
+            input_ids.device(),
+        )?)?;
+        let embeddings = words.broadcast_add(&positions)?.broadcast_add(&types)?;
+        let embeddings = self.layer_norm.forward(&embeddings, mode)?;
+        dropout(&embeddings, self.dropout, mode)
+    }
+}
+
+struct BertSelfAttention {
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    heads: usize,
+    head_size: usize,
+    dropout: f64,
+}
+
+impl BertSelfAttention {
+    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let head_size = cfg.hidden_size / cfg.num_attention_heads;
+        let all = cfg.num_attention_heads * head_size;
+        Ok(Self {
+            query: linear(cfg.hidden_size, all, vb.pp("query"))?,
+            key: linear(cfg.hidden_size, all, vb.pp("key"))?,
+            value: linear(cfg.hidden_size, all, vb.pp("value"))?,
+            heads: cfg.num_attention_heads,
+            head_size,
+            dropout: cfg.attention_probs_dropout_prob,
+        })
+    }
+
+    /// `(batch, seq, hidden)` to `(batch, heads, seq, head_size)`.
+    fn split_heads(&self, xs: &Tensor) -> Result<Tensor> {
+        let (batch, seq, _) = xs.dims3()?;
+        xs.reshape((batch, seq, self.heads, self.head_size))?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    fn forward(&self, hidden: &Tensor, mask: &Tensor, mode: Mode) -> Result<Tensor> {
+        let query = self.split_heads(&self.query.forward(hidden)?)?;
+        let key = self.split_heads(&self.key.forward(hidden)?)?;
+        let value = self.split_heads(&self.value.forward(hidden)?)?;
+        let scores = (query.matmul(&key.t()?)? / (self.head_size as f64).sqrt())?;
+        let scores = scores.broadcast_add(mask)?;
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probs = dropout(&probs, self.dropout, mode)?;
+        let context = probs.matmul(&value)?.transpose(1, 2)?.contiguous()?;
+        context.flatten_from(D::Minus2)
+    }
+}
+
+/// The dense layer, dropout, residual and layer norm that close both the attention block and
+/// the feed-forward block (`attention.output` and `output` in transformers).
+struct BertOutput {
+    dense: Linear,
+    layer_norm: LayerNorm,
+    dropout: f64,
+}
+
+impl BertOutput {
+    fn load(vb: VarBuilder, cfg: &Config, input: usize) -> Result<Self> {
+        Ok(Self {
+            dense: linear(input, cfg.hidden_size, vb.pp("dense"))?,
+            layer_norm: LayerNorm::load(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("LayerNorm"))?,
+            dropout: cfg.hidden_dropout_prob,
+        })
+    }
+
+    fn forward(&self, hidden: &Tensor, residual: &Tensor, mode: Mode) -> Result<Tensor> {
+        let hidden = self.dense.forward(hidden)?;
+        let hidden = dropout(&hidden, self.dropout, mode)?;
+        self.layer_norm.forward(&(hidden + residual)?, mode)
+    }
+}
+
+struct BertLayer {
+    attention: BertSelfAttention,
+    attention_output: BertOutput,
+    intermediate: Linear,
+    activation: HiddenAct,
+    output: BertOutput,
+}
+
+impl BertLayer {
+    fn load(vb: VarBuilder, cfg: &Config, activation: HiddenAct) -> Result<Self> {
+        Ok(Self {
+            attention: BertSelfAttention::load(vb.pp("attention").pp("self"), cfg)?,
+            attention_output: BertOutput::load(
+                vb.pp("attention").pp("output"),
+                cfg,
+                cfg.hidden_size,
+            )?,
+            intermediate: linear(
+                cfg.hidden_size,
+                cfg.intermediate_size,
+                vb.pp("intermediate").pp("dense"),
+            )?,
+            activation,
+            output: BertOutput::load(vb.pp("output"), cfg, cfg.intermediate_size)?,
+        })
+    }
+
+    fn forward(&self, hidden: &Tensor, mask: &Tensor, mode: Mode) -> Result<Tensor> {
+        let attended = self.attention.forward(hidden, mask, mode)?;
+        let attended = self.attention_output.forward(&attended, hidden, mode)?;
+        let inner = self.intermediate.forward(&attended)?;
+        let inner = match self.activation {
+            HiddenAct::Gelu => inner.gelu_erf()?,
+            HiddenAct::GeluNew => inner.gelu()?,
+            HiddenAct::Relu => inner.relu()?,
+        };
+        self.output.forward(&inner, &attended, mode)
+    }
+}
+
+/// BERT with the pooler and a classification head, as transformers'
+/// `BertForSequenceClassification`.
+pub struct BertClassifier {
+    embeddings: BertEmbeddings,
+    layers: Vec<BertLayer>,
+    pooler: Linear,
+    classifier: Linear,
+    classifier_dropout: f64,
+    device: Device,
+}
+
+impl BertClassifier {
+    /// Builds the model from `vb`, whose root holds `bert.*` and `classifier.*`.
+    ///
+    /// # Errors
+    /// A missing tensor or one of the wrong shape; an unsupported activation.
+    pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        let activation = cfg.activation().map_err(candle_core::Error::msg)?;
+        let bert = vb.pp("bert");
+        let layers = (0..cfg.num_hidden_layers)
+            .map(|i| BertLayer::load(bert.pp("encoder").pp("layer").pp(i), cfg, activation))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            embeddings: BertEmbeddings::load(bert.pp("embeddings"), cfg)?,
+            layers,
+            pooler: linear(
+                cfg.hidden_size,
+                cfg.hidden_size,
+                bert.pp("pooler").pp("dense"),
+            )?,
+            classifier: linear(cfg.hidden_size, cfg.id2label.len(), vb.pp("classifier"))?,
+            classifier_dropout: cfg.classifier_dropout(),
+            device: vb.device().clone(),
+        })
+    }
+
+    /// The device the weights live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Logits `(batch, labels)` for token ids `(batch, seq)` and a 0/1 attention mask of
+    /// the same shape.
+    ///
+    /// # Errors
+    /// Shape mismatches, which the encoder's batches never produce.
+    pub fn forward(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        mode: Mode,
+    ) -> Result<Tensor> {
+        let mut hidden = self.embeddings.forward(input_ids, mode)?;
+        // 0 where attended, a large negative number where padded, broadcast over heads and
+        // query positions, as transformers' extended attention mask.
+        let mask = attention_mask.to_dtype(DType::F32)?;
+        let mask = ((mask.ones_like()? - mask)? * f32::MIN as f64)?
+            .unsqueeze(1)?
+            .unsqueeze(1)?;
+        for layer in &self.layers {
+            hidden = layer.forward(&hidden, &mask, mode)?;
+        }
+        let first = hidden.narrow(1, 0, 1)?.squeeze(1)?;
+        let pooled = self.pooler.forward(&first)?.tanh()?;
+        let pooled = dropout(&pooled, self.classifier_dropout, mode)?;
+        self.classifier.forward(&pooled)
+    }
+}

@@ -1,0 +1,247 @@
+//! The model's `config.json`: Hugging Face's `BertConfig` fields, read and written so that a
+//! directory saved by transformers loads here and one written here loads in transformers.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::label::Label;
+
+/// The activation between the feed-forward layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiddenAct {
+    /// Exact GELU (erf), BERT's default.
+    Gelu,
+    /// GELU's tanh approximation.
+    #[serde(alias = "gelu_pytorch_tanh")]
+    GeluNew,
+    /// ReLU.
+    Relu,
+}
+
+/// A BERT configuration as Hugging Face writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    /// Tokens in the vocabulary.
+    pub vocab_size: usize,
+    /// Width of every hidden layer.
+    pub hidden_size: usize,
+    /// Transformer layers.
+    pub num_hidden_layers: usize,
+    /// Attention heads per layer.
+    pub num_attention_heads: usize,
+    /// Width of the feed-forward layer.
+    pub intermediate_size: usize,
+    /// Feed-forward activation, as a name (checked by [`Config::activation`]).
+    pub hidden_act: String,
+    /// Dropout on hidden states while training.
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    /// Dropout on attention probabilities while training.
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    /// Longest sequence the position embeddings cover.
+    pub max_position_embeddings: usize,
+    /// Token types (segments).
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    /// Standard deviation of the initial weights.
+    #[serde(default = "default_initializer_range")]
+    pub initializer_range: f64,
+    /// Layer-norm epsilon.
+    #[serde(default = "default_layer_norm_eps")]
+    pub layer_norm_eps: f64,
+    /// Id of the padding token.
+    #[serde(default)]
+    pub pad_token_id: usize,
+    /// Only `absolute` is supported.
+    #[serde(default = "default_position_embedding_type")]
+    pub position_embedding_type: String,
+    /// Dropout before the classifier; `hidden_dropout_prob` when absent.
+    #[serde(default)]
+    pub classifier_dropout: Option<f64>,
+    /// Class index to label name.
+    #[serde(default)]
+    pub id2label: BTreeMap<String, String>,
+    /// Label name to class index.
+    #[serde(default)]
+    pub label2id: BTreeMap<String, usize>,
+    /// `["BertForSequenceClassification"]` for models written here.
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    /// `bert`.
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    /// Anything else transformers wrote, kept when the file is written back.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+fn default_dropout() -> f64 {
+    0.1
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_initializer_range() -> f64 {
+    0.02
+}
+fn default_layer_norm_eps() -> f64 {
+    1e-12
+}
+fn default_position_embedding_type() -> String {
+    "absolute".into()
+}
+fn default_model_type() -> String {
+    "bert".into()
+}
+
+impl Config {
+    /// A new configuration for a heihui model of the given size.
+    pub fn new(vocab_size: usize, size: &ModelSize) -> Self {
+        let id2label = Label::ALL
+            .iter()
+            .map(|l| (l.index().to_string(), l.name().to_string()))
+            .collect();
+        let label2id = Label::ALL
+            .iter()
+            .map(|l| (l.name().to_string(), l.index()))
+            .collect();
+        Config {
+            vocab_size,
+            hidden_size: size.hidden,
+            num_hidden_layers: size.layers,
+            num_attention_heads: size.heads,
+            intermediate_size: size.intermediate,
+            hidden_act: "gelu".into(),
+            hidden_dropout_prob: 0.1,
+            attention_probs_dropout_prob: 0.1,
+            max_position_embeddings: size.max_len,
+            type_vocab_size: 2,
+            initializer_range: 0.02,
+            layer_norm_eps: 1e-12,
+            pad_token_id: 0,
+            position_embedding_type: "absolute".into(),
+            classifier_dropout: None,
+            id2label,
+            label2id,
+            architectures: vec!["BertForSequenceClassification".into()],
+            model_type: "bert".into(),
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Reads and checks `config.json`.
+    ///
+    /// # Errors
+    /// A missing or malformed file, an unsupported `hidden_act` or `position_embedding_type`,
+    /// sizes that do not fit together, or labels that are not heihui's three, naming the file
+    /// and the field.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config: Config = serde_json::from_str(&text).map_err(|e| Error::Model {
+            path: path.to_path_buf(),
+            message: format!("not a BERT config: {e}"),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let field = |name: &str, message: String| Error::Model {
+            path: path.to_path_buf(),
+            message: format!("field {name}: {message}"),
+        };
+        self.activation().map_err(|m| field("hidden_act", m))?;
+        if self.position_embedding_type != "absolute" {
+            return Err(field(
+                "position_embedding_type",
+                format!(
+                    "unsupported value `{}`; heihui supports `absolute`",
+                    self.position_embedding_type
+                ),
+            ));
+        }
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
+            return Err(field(
+                "num_attention_heads",
+                format!(
+                    "{} heads do not divide hidden_size {}",
+                    self.num_attention_heads, self.hidden_size
+                ),
+            ));
+        }
+        self.labels().map_err(|m| field("id2label", m))?;
+        Ok(())
+    }
+
+    /// The activation named by `hidden_act`.
+    ///
+    /// # Errors
+    /// An unsupported name, as a message.
+    pub fn activation(&self) -> std::result::Result<HiddenAct, String> {
+        match self.hidden_act.as_str() {
+            "gelu" => Ok(HiddenAct::Gelu),
+            "gelu_new" | "gelu_pytorch_tanh" => Ok(HiddenAct::GeluNew),
+            "relu" => Ok(HiddenAct::Relu),
+            other => Err(format!(
+                "unsupported value `{other}`; heihui supports gelu, gelu_new, relu"
+            )),
+        }
+    }
+
+    /// The label of each output class, in class order.
+    ///
+    /// # Errors
+    /// Labels that are not exactly heihui's three, as a message.
+    pub fn labels(&self) -> std::result::Result<Vec<Label>, String> {
+        if self.id2label.len() != Label::ALL.len() {
+            return Err(format!(
+                "{} labels, but heihui needs exactly {} ({})",
+                self.id2label.len(),
+                Label::ALL.len(),
+                Label::ALL.map(Label::name).join(", ")
+            ));
+        }
+        let mut labels = vec![None; Label::ALL.len()];
+        for (id, name) in &self.id2label {
+            let index: usize = id
+                .parse()
+                .ok()
+                .filter(|&i| i < labels.len())
+                .ok_or_else(|| format!("class id `{id}` is not 0, 1 or 2"))?;
+            let label: Label = name.parse().map_err(|e| format!("{e}"))?;
+            labels[index] = Some(label);
+        }
+        let labels: Vec<Label> = labels.into_iter().flatten().collect();
+        if labels.len() != Label::ALL.len() || Label::ALL.iter().any(|l| !labels.contains(l)) {
+            return Err("every label must appear exactly once".into());
+        }
+        Ok(labels)
+    }
+
+    /// The dropout before the classifier.
+    pub fn classifier_dropout(&self) -> f64 {
+        self.classifier_dropout.unwrap_or(self.hidden_dropout_prob)
+    }
+}
+
+/// The size of a model to train from scratch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSize {
+    /// Transformer layers.
+    pub layers: usize,
+    /// Hidden width.
+    pub hidden: usize,
+    /// Attention heads.
+    pub heads: usize,
+    /// Feed-forward width.
+    pub intermediate: usize,
+    /// Longest input in tokens, [CLS] and [SEP] included.
+    pub max_len: usize,
+}

@@ -1,0 +1,363 @@
+//! The model stage: a Hugging Face-compatible BERT classifier directory loaded with candle.
+//!
+//! A model directory holds `config.json` (BertConfig with `id2label`), `tokenizer.json`,
+//! `model.safetensors` (BertForSequenceClassification tensor names), and, for heihui-trained
+//! models, `decision.json`, `metrics.json` and `MODEL_CARD.md`.
+
+pub mod bert;
+pub mod config;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device};
+use candle_nn::VarBuilder;
+
+use crate::encode::Encoder;
+use crate::error::{Error, Result};
+use crate::label::Label;
+
+pub use bert::{BertClassifier, Mode};
+pub use config::{Config, HiddenAct, ModelSize};
+
+/// Probabilities in [`Label::ALL`] order.
+pub type Probabilities = [f32; 3];
+
+/// Texts per forward pass when none is given.
+pub const DEFAULT_BATCH_SIZE: usize = 32;
+
+/// A loaded classifier.
+pub struct Model {
+    dir: PathBuf,
+    config: Config,
+    /// `class_to_label[i]` is the label of output class `i`.
+    class_to_label: Vec<Label>,
+    encoder: Encoder,
+    bert: BertClassifier,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("dir", &self.dir)
+            .field("layers", &self.config.num_hidden_layers)
+            .field("hidden", &self.config.hidden_size)
+            .finish()
+    }
+}
+
+/// Wraps a candle error with the file it concerns.
+pub(crate) fn candle_error(path: &Path, e: candle_core::Error) -> Error {
+    Error::Model {
+        path: path.to_path_buf(),
+        message: e.to_string().lines().next().unwrap_or("").to_string(),
+    }
+}
+
+impl Model {
+    /// Loads a model directory.
+    ///
+    /// # Errors
+    /// A missing file, a malformed `config.json` (naming the field), a tokenizer without
+    /// BERT's special tokens, or a tensor that is missing or of the wrong shape (naming it).
+    pub fn load(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            return Err(Error::Model {
+                path: dir.to_path_buf(),
+                message: "not a model directory (expected config.json, tokenizer.json and model.safetensors in it)".into(),
+            });
+        }
+        let config = Config::load(&dir.join("config.json"))?;
+        let class_to_label = config.labels().map_err(|m| Error::Model {
+            path: dir.join("config.json"),
+            message: format!("field id2label: {m}"),
+        })?;
+        let encoder = Encoder::load(
+            &dir.join("tokenizer.json"),
+            config.max_position_embeddings.min(512),
+        )?;
+        if encoder.max_len() > config.max_position_embeddings {
+            return Err(Error::Model {
+                path: dir.join("tokenizer.json"),
+                message: format!(
+                    "truncation length {} exceeds max_position_embeddings {} in config.json",
+                    encoder.max_len(),
+                    config.max_position_embeddings
+                ),
+            });
+        }
+        let weights = dir.join("model.safetensors");
+        let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
+            .map_err(|e| candle_error(&weights, e))?;
+        let bert = BertClassifier::load(vb, &config).map_err(|e| candle_error(&weights, e))?;
+        Ok(Model {
+            dir: dir.to_path_buf(),
+            config,
+            class_to_label,
+            encoder,
+            bert,
+        })
+    }
+
+    /// Assembles a model from parts already in memory (used while training).
+    pub(crate) fn from_parts(
+        dir: PathBuf,
+        config: Config,
+        encoder: Encoder,
+        bert: BertClassifier,
+    ) -> Self {
+        let class_to_label = config.labels().unwrap_or_else(|_| Label::ALL.to_vec());
+        Model {
+            dir,
+            config,
+            class_to_label,
+            encoder,
+            bert,
+        }
+    }
+
+    /// The network, for training.
+    pub(crate) fn network(&self) -> &BertClassifier {
+        &self.bert
+    }
+
+    /// For each label (in [`Label::ALL`] order), the output class that stands for it.
+    pub(crate) fn class_of_label(&self) -> [usize; 3] {
+        let mut classes = [0; 3];
+        for (class, label) in self.class_to_label.iter().enumerate() {
+            classes[label.index()] = class;
+        }
+        classes
+    }
+
+    /// The directory it was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Its tokenizer stage.
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// Label probabilities for already encoded texts, in one forward pass.
+    ///
+    /// # Errors
+    /// A candle failure, which well-formed inputs do not cause.
+    pub fn forward_encoded(&self, encoded: &[&[u32]]) -> Result<Vec<Probabilities>> {
+        if encoded.is_empty() {
+            return Ok(Vec::new());
+        }
+        let weights = self.dir.join("model.safetensors");
+        let run = || -> candle_core::Result<Vec<Vec<f32>>> {
+            let (ids, mask) = self.encoder.batch(encoded, self.bert.device())?;
+            let logits = self.bert.forward(&ids, &mask, Mode::Infer)?;
+            candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()
+        };
+        let rows = run().map_err(|e| candle_error(&weights, e))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| self.to_label_order(&row))
+            .collect())
+    }
+
+    fn to_label_order(&self, row: &[f32]) -> Probabilities {
+        let mut out = [0.0; 3];
+        for (class, &p) in row.iter().enumerate() {
+            out[self.class_to_label[class].index()] = p;
+        }
+        out
+    }
+
+    /// Label probabilities for normalised texts. Texts are batched by length to cut padding;
+    /// results come back in input order.
+    ///
+    /// # Errors
+    /// A candle failure, which well-formed inputs do not cause.
+    pub fn probabilities(
+        &self,
+        normalized: &[&str],
+        batch_size: usize,
+    ) -> Result<Vec<Probabilities>> {
+        let encoded: Vec<Vec<u32>> = normalized.iter().map(|t| self.encoder.encode(t)).collect();
+        self.probabilities_encoded(&encoded, batch_size)
+    }
+
+    /// As [`Model::probabilities`], for texts already encoded.
+    ///
+    /// # Errors
+    /// A candle failure, which well-formed inputs do not cause.
+    pub fn probabilities_encoded(
+        &self,
+        encoded: &[Vec<u32>],
+        batch_size: usize,
+    ) -> Result<Vec<Probabilities>> {
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| encoded[i].len());
+        let mut out = vec![[0.0; 3]; encoded.len()];
+        for chunk in order.chunks(batch_size.max(1)) {
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].as_slice()).collect();
+            for (&i, p) in chunk.iter().zip(self.forward_encoded(&batch)?) {
+                out[i] = p;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Writes every variable of `varmap` to a safetensors file with the `format: pt` metadata
+/// that transformers checks for.
+///
+/// # Errors
+/// An unwritable file.
+pub fn save_safetensors(varmap: &candle_nn::VarMap, path: &Path) -> Result<()> {
+    let data = varmap.data().lock().expect("not poisoned");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(names.len());
+    for name in names {
+        let tensor = data[name].as_tensor();
+        let values: Vec<f32> = tensor
+            .flatten_all()
+            .and_then(|t| t.to_vec1())
+            .map_err(|e| candle_error(path, e))?;
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        buffers.push((name.clone(), tensor.dims().to_vec(), bytes));
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, shape, bytes)| {
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
+                .map(|view| (name.as_str(), view))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::Model {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    let metadata = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
+    safetensors::tensor::serialize_to_file(views, Some(metadata), path).map_err(|e| Error::Model {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Argmax of a probability row, as a label.
+pub fn argmax(p: &Probabilities) -> Label {
+    let mut best = 0;
+    for i in 1..p.len() {
+        if p[i] > p[best] {
+            best = i;
+        }
+    }
+    Label::ALL[best]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hf-tiny")
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Expected {
+        texts: Vec<String>,
+        input_ids: Vec<Vec<u32>>,
+        probabilities: Vec<[f32; 3]>,
+    }
+
+    /// A model saved by transformers' `save_pretrained` loads here and gives the same
+    /// probabilities transformers computed (tests/fixtures/make_hf_tiny.py), batched with
+    /// padding as there.
+    #[test]
+    fn transformers_model_gives_transformers_probabilities() {
+        let model = Model::load(&fixture()).unwrap();
+        let expected: Expected = serde_json::from_str(
+            &std::fs::read_to_string(fixture().join("expected.json")).unwrap(),
+        )
+        .unwrap();
+        for (text, ids) in expected.texts.iter().zip(&expected.input_ids) {
+            assert_eq!(&model.encoder().encode(text), ids, "token ids for {text}");
+        }
+        let refs: Vec<&[u32]> = expected.input_ids.iter().map(Vec::as_slice).collect();
+        let ours = model.forward_encoded(&refs).unwrap();
+        for (i, (a, b)) in ours.iter().zip(&expected.probabilities).enumerate() {
+            for k in 0..3 {
+                assert!((a[k] - b[k]).abs() < 1e-4, "text {i}: {a:?} vs {b:?}");
+            }
+        }
+        // One at a time (no padding) gives the same.
+        let single = model.forward_encoded(&refs[..1]).unwrap();
+        assert!((single[0][2] - expected.probabilities[0][2]).abs() < 1e-4);
+    }
+
+    fn broken_copy(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("heihui-model-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in ["config.json", "tokenizer.json", "model.safetensors"] {
+            std::fs::copy(fixture().join(f), dir.join(f)).unwrap();
+        }
+        edit(&dir);
+        dir
+    }
+
+    fn edit_config(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+        let path = dir.join("config.json");
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        f(&mut v);
+        std::fs::write(&path, v.to_string()).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_file_and_field() {
+        type Edit = Box<dyn FnOnce(&Path)>;
+        let cases: Vec<(&str, Edit, &str)> = vec![
+            (
+                "missing",
+                Box::new(|d: &Path| std::fs::remove_file(d.join("model.safetensors")).unwrap()),
+                "model.safetensors: No such file",
+            ),
+            (
+                "act",
+                Box::new(|d: &Path| edit_config(d, |v| v["hidden_act"] = "swish".into())),
+                "config.json: field hidden_act: unsupported value `swish`",
+            ),
+            (
+                "position",
+                Box::new(|d: &Path| {
+                    edit_config(d, |v| v["position_embedding_type"] = "relative_key".into())
+                }),
+                "config.json: field position_embedding_type: unsupported value `relative_key`",
+            ),
+            (
+                "labels",
+                Box::new(|d: &Path| {
+                    edit_config(d, |v| {
+                        v["id2label"] = serde_json::json!({"0": "normal", "1": "malicious_complaint"})
+                    })
+                }),
+                "config.json: field id2label: 2 labels, but heihui needs exactly 3",
+            ),
+            (
+                "shape",
+                Box::new(|d: &Path| edit_config(d, |v| v["hidden_size"] = 48.into())),
+                "model.safetensors: shape mismatch for bert.encoder.layer.0.attention.self.query.weight, expected: [48, 48], got: [32, 32]",
+            ),
+        ];
+        for (name, edit, message) in cases {
+            let dir = broken_copy(name, edit);
+            let err = Model::load(&dir).unwrap_err().to_string();
+            assert!(err.contains(message), "{name}: {err}");
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}
