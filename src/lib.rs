@@ -11,16 +11,20 @@
 //! [`variants`]; labelled data is read and checked by [`data`].
 
 pub mod augment;
+pub mod classify;
 pub mod corpus;
 pub mod data;
 pub mod decide;
 pub mod encode;
 pub mod error;
 pub mod eval;
+pub mod input;
 pub mod label;
 pub mod matcher;
 pub mod model;
 pub mod normalize;
+pub mod output;
+pub mod pipeline;
 pub mod rng;
 pub mod segment;
 pub mod stats;

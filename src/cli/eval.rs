@@ -62,6 +62,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "evaluating",
         Progress::from_quiet(args.quiet),
     );
+    let started = std::time::Instant::now();
     let mut evaluation = evaluate(
         &model,
         &matcher,
@@ -71,6 +72,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         |n| bar.inc(n as u64),
     )?;
     bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "evaluated {} rows in {:.1} s ({:.0} rows/s, model and corpus)",
+        examples.len(),
+        seconds,
+        examples.len() as f64 / seconds.max(1e-9)
+    );
     if args.tune {
         let (tuned, f1) = tune(&evaluation.tuning_rows());
         eprintln!(

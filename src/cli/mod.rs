@@ -1,10 +1,12 @@
 //! The command line: clap types live here and stop here; each subcommand's file resolves its
 //! arguments into the library's plain settings and wires the stages together.
 
+mod classify;
 mod corpus;
 mod data;
 mod eval;
 mod inputs;
+mod label;
 mod r#match;
 mod progress;
 mod segment;
@@ -32,6 +34,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Label complaint files in batch (the main job).
+    Label(Box<label::Args>),
+    /// Classify texts one at a time and show why.
+    Classify(Box<classify::Args>),
     /// Cut texts into words with jieba, corpus phrases kept whole.
     Segment(segment::Args),
     /// Find corpus phrases in texts, however they are disguised.
@@ -52,6 +58,8 @@ enum Command {
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Label(args) => label::run(*args),
+        Command::Classify(args) => classify::run(*args),
         Command::Segment(args) => segment::run(args),
         Command::Match(args) => r#match::run(args),
         Command::Corpus(cmd) => corpus::run(cmd),
@@ -106,7 +114,12 @@ pub struct ModelArg {
 impl ModelArg {
     /// Loads the model.
     fn load(&self) -> Result<heihui::model::Model> {
-        let dir = match &self.model {
+        Ok(heihui::model::Model::load(&self.dir())?)
+    }
+
+    /// The model directory to use.
+    fn dir(&self) -> PathBuf {
+        match &self.model {
             Some(dir) => dir.clone(),
             None => {
                 let here = Path::new("models").join(DEFAULT_MODEL);
@@ -118,8 +131,7 @@ impl ModelArg {
                         .join(DEFAULT_MODEL)
                 }
             }
-        };
-        Ok(heihui::model::Model::load(&dir)?)
+        }
     }
 }
 

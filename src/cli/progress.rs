@@ -55,3 +55,19 @@ pub fn steps_bar(total: u64, mode: Progress) -> ProgressBar {
     );
     bar
 }
+
+/// A bar over input bytes (a spinner when the size is unknown), with rate and ETA.
+pub fn bytes_bar(total: Option<u64>, mode: Progress) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(total, target(mode));
+    let template = if total.is_some() {
+        "labelling [{bar:30}] {bytes}/{total_bytes}, {bytes_per_sec}, eta {eta}"
+    } else {
+        "labelling {spinner} {bytes} read, {bytes_per_sec}"
+    };
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("the template is valid")
+            .progress_chars("=> "),
+    );
+    bar
+}

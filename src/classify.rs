@@ -1,0 +1,139 @@
+//! The whole pipeline behind one handle: load the model, the corpus and the decision once,
+//! then classify texts. Split in two stages so that batch labelling can run the CPU-light
+//! preparation (normalise, match, tokenise) in parallel with inference:
+//! [`Classifier::prepare`] then [`Classifier::infer`].
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::corpus::Corpus;
+use crate::decide::{Decision, Verdict};
+use crate::error::Result;
+use crate::label::Label;
+use crate::matcher::{Hit, Matcher};
+use crate::model::{Model, DEFAULT_BATCH_SIZE};
+use crate::normalize::normalize;
+
+/// Model, corpus and decision, loaded once.
+#[derive(Debug)]
+pub struct Classifier {
+    matcher: Matcher,
+    model: Model,
+    decision: Decision,
+}
+
+/// A text made ready for inference.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Phrase hits, with spans in the original text.
+    pub hits: Vec<Hit>,
+    /// Token ids; empty for an empty text, which skips the model.
+    pub ids: Vec<u32>,
+}
+
+/// The outcome for one text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Classification {
+    /// Label, confidence and probabilities.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// The phrase hits the decision used.
+    pub hits: Vec<Hit>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+impl Classifier {
+    /// Loads a model directory (with its `decision.json`) and a corpus directory.
+    ///
+    /// # Errors
+    /// Anything [`Model::load`], [`Corpus::load`] or [`Decision::load`] reports.
+    pub fn load(model_dir: &Path, corpus_dir: &Path) -> Result<Self> {
+        let model = Model::load(model_dir)?;
+        let corpus = Corpus::load(corpus_dir)?;
+        Ok(Classifier {
+            matcher: Matcher::new(&corpus)?,
+            decision: Decision::load(&model_dir.join("decision.json"))?,
+            model,
+        })
+    }
+
+    /// The loaded model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Normalises, matches and tokenises one text.
+    pub fn prepare(&self, text: &str) -> Prepared {
+        let normalized = normalize(text);
+        if normalized.as_str().trim().is_empty() {
+            return Prepared {
+                hits: Vec::new(),
+                ids: Vec::new(),
+            };
+        }
+        Prepared {
+            hits: self.matcher.find_in(text, &normalized),
+            ids: self.model.encoder().encode(normalized.as_str()),
+        }
+    }
+
+    /// Runs the model over prepared texts (batched by length) and decides each.
+    ///
+    /// # Errors
+    /// A model failure.
+    pub fn infer(&self, prepared: Vec<Prepared>, batch_size: usize) -> Result<Vec<Classification>> {
+        let texts: Vec<usize> = (0..prepared.len())
+            .filter(|&i| !prepared[i].ids.is_empty())
+            .collect();
+        let encoded: Vec<Vec<u32>> = texts.iter().map(|&i| prepared[i].ids.clone()).collect();
+        let probabilities = self.model.probabilities_encoded(&encoded, batch_size)?;
+        let mut model_p = vec![None; prepared.len()];
+        for (&i, p) in texts.iter().zip(probabilities) {
+            model_p[i] = Some(p);
+        }
+        Ok(prepared
+            .into_iter()
+            .zip(model_p)
+            .map(|(prep, p)| match p {
+                Some(p) => {
+                    let verdict = self.decision.decide(&p, &prep.hits);
+                    let reason = crate::decide::reason(&verdict, &prep.hits);
+                    Classification {
+                        verdict,
+                        hits: prep.hits,
+                        reason,
+                    }
+                }
+                None => empty_text(),
+            })
+            .collect())
+    }
+
+    /// Classifies texts in one call.
+    ///
+    /// # Errors
+    /// A model failure.
+    pub fn classify(&self, texts: &[&str]) -> Result<Vec<Classification>> {
+        let prepared = texts.iter().map(|t| self.prepare(t)).collect();
+        self.infer(prepared, DEFAULT_BATCH_SIZE)
+    }
+}
+
+/// The outcome for an empty text: normal, for the reason `empty`.
+pub fn empty_text() -> Classification {
+    let mut probabilities = [0.0; 3];
+    probabilities[Label::Normal.index()] = 1.0;
+    Classification {
+        verdict: Verdict {
+            label: Label::Normal,
+            confidence: 1.0,
+            probabilities,
+            model_probabilities: probabilities,
+            needs_review: false,
+        },
+        hits: Vec::new(),
+        reason: "empty".into(),
+    }
+}

@@ -1,0 +1,189 @@
+//! `heihui classify`: one text at a time, for a person at a terminal.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use heihui::classify::{Classification, Classifier};
+use heihui::{Category, Label};
+
+use super::{inputs, CorpusArg, ModelArg};
+
+/// Classify texts and show why: the label, the probabilities as bars, and the text with each
+/// phrase hit highlighted and named.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
+heihui classify --json < texts.txt"
+)]
+pub struct Args {
+    /// Texts to classify; one per line on standard input when none are given
+    texts: Vec<String>,
+    /// One JSON object per text: label, confidence, combined and model-only probabilities,
+    /// needs_review, hits, reason
+    #[arg(long)]
+    json: bool,
+    /// Colour: auto (only on a terminal), always or never
+    #[arg(long, value_enum, default_value_t = Colour::Auto)]
+    color: Colour,
+    #[command(flatten)]
+    model: ModelArg,
+    #[command(flatten)]
+    corpus: CorpusArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Colour {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    let colour = match args.color {
+        Colour::Auto => std::io::stdout().is_terminal(),
+        Colour::Always => true,
+        Colour::Never => false,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    inputs::for_each_text(&args.texts, |text| {
+        let c = classifier
+            .classify(&[text])?
+            .pop()
+            .expect("one result per text");
+        if args.json {
+            let line = serde_json::json!({
+                "text": text,
+                "label": c.verdict.label,
+                "confidence": c.verdict.confidence,
+                "probabilities": by_label(&c.verdict.probabilities),
+                "model_probabilities": by_label(&c.verdict.model_probabilities),
+                "needs_review": c.verdict.needs_review,
+                "hits": c.hits,
+                "reason": c.reason,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            write_human(&mut out, text, &c, colour)?;
+        }
+        Ok(())
+    })?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn by_label(p: &[f32; 3]) -> serde_json::Value {
+    Label::ALL
+        .iter()
+        .map(|l| (l.name().to_string(), serde_json::json!(p[l.index()])))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+const RESET: &str = "\x1b[0m";
+
+fn paint(colour: bool, code: &str, text: &str) -> String {
+    if colour {
+        format!("\x1b[{code}m{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn label_colour(label: Label) -> &'static str {
+    match label {
+        Label::Normal => "32",
+        Label::MaliciousComplaint => "33",
+        Label::DebtOptimization => "31",
+    }
+}
+
+fn category_colour(category: Category) -> &'static str {
+    match category {
+        Category::DebtOptimization => "1;31",
+        Category::MaliciousComplaint => "1;33",
+        Category::ContactLure => "1;35",
+        Category::WarningContext => "1;32",
+    }
+}
+
+fn write_human(
+    out: &mut impl Write,
+    text: &str,
+    c: &Classification,
+    colour: bool,
+) -> std::io::Result<()> {
+    let v = &c.verdict;
+    let review = if v.needs_review {
+        "  (needs review)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "{}  {:.0}%{review}",
+        paint(
+            colour,
+            &format!("1;{}", label_colour(v.label)),
+            v.label.name()
+        ),
+        v.confidence * 100.0
+    )?;
+    for label in Label::ALL {
+        let p = v.probabilities[label.index()];
+        let m = v.model_probabilities[label.index()];
+        let width = (p * 20.0).round() as usize;
+        writeln!(
+            out,
+            "  {:<20} {}{} {:>5.1}%  (model {:.1}%)",
+            label.name(),
+            paint(colour, label_colour(label), &"█".repeat(width)),
+            "·".repeat(20 - width.min(20)),
+            p * 100.0,
+            m * 100.0
+        )?;
+    }
+    // The text with hits marked: [hit] in colour on a terminal, 「hit」 otherwise.
+    let mut marked = String::with_capacity(text.len() + 32);
+    let mut at = 0;
+    for hit in &c.hits {
+        if hit.start < at || hit.end > text.len() {
+            continue;
+        }
+        marked.push_str(&text[at..hit.start]);
+        let piece = &text[hit.start..hit.end];
+        if colour {
+            marked.push_str(&paint(
+                colour,
+                &format!("4;{}", category_colour(hit.category)),
+                piece,
+            ));
+        } else {
+            marked.push_str(&format!("「{piece}」"));
+        }
+        at = hit.end;
+    }
+    marked.push_str(&text[at..]);
+    writeln!(out, "  {marked}")?;
+    for hit in &c.hits {
+        writeln!(
+            out,
+            "    {} {} ({}, {:+}, {})",
+            paint(colour, category_colour(hit.category), &hit.text),
+            if hit.text == hit.phrase {
+                String::new()
+            } else {
+                format!("= {}", hit.phrase)
+            },
+            hit.category,
+            hit.weight,
+            hit.kind.name()
+        )?;
+    }
+    if c.hits.is_empty() && c.reason == "empty" {
+        writeln!(out, "    (empty text)")?;
+    }
+    writeln!(out)
+}

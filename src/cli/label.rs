@@ -1,0 +1,267 @@
+//! `heihui label`: the main job. Label complaint files in batch, every row kept in order,
+//! unreadable rows sent to a rejects file with the reason.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use heihui::classify::Classifier;
+use heihui::input::{Format, InputReader, InputSpec};
+use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
+use heihui::pipeline::{self, Outcome, PipelineSettings};
+use heihui::Label;
+
+use super::progress::{bytes_bar, Progress};
+use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
+
+/// Label CSV, TSV or JSON-lines files: every row comes out with label, confidence,
+/// probabilities, needs_review and the phrase hits; unreadable rows go to a rejects file.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Input: UTF-8 (with or without BOM), GB18030/GBK and UTF-16 are \
+detected; the delimiter is detected; the text column is found by name (text, content, 内容, \
+投诉内容, 文本, message, ...) or named with --text-column.\n\n\
+Exit codes: 0 every row labelled; 1 some rows rejected (see the rejects file); 2 set-up error.\n\n\
+Examples:\n  heihui label examples/complaints.csv -o labelled.csv --excel\n  \
+heihui label a.csv b.csv --explain > labelled.csv\n  \
+cat lines.jsonl | heihui label - --format jsonl > labelled.jsonl   # one line out per line in"
+)]
+pub struct Args {
+    /// Input files; `-` reads standard input
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<String>,
+    /// Output file (written to a temporary file, renamed at the end) [default: stdout]
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// The column (or JSON field) holding the text
+    #[arg(long, value_name = "NAME")]
+    text_column: Option<String>,
+    /// Input and output format [default: from the file name, else csv]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Preparation threads (normalise, match, tokenise) running beside inference
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Texts per forward pass
+    #[arg(long, default_value_t = heihui::model::DEFAULT_BATCH_SIZE)]
+    batch_size: usize,
+    /// Add a `reason` column explaining each label in words
+    #[arg(long)]
+    explain: bool,
+    /// Where unreadable rows go [default: beside the output, NAME.rejects.csv]
+    #[arg(long, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// Write UTF-8 with a byte-order mark, so Excel opens Chinese text correctly
+    #[arg(long)]
+    excel: bool,
+    /// Write cells starting with = + - @ as they are (by default they get a ' prefix)
+    #[arg(long)]
+    no_formula_guard: bool,
+    /// No progress bar and no summary
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    model: ModelArg,
+    #[command(flatten)]
+    corpus: CorpusArg,
+}
+
+/// Opens the rejects file on the first reject.
+struct Rejects {
+    path: PathBuf,
+    writer: Option<RejectWriter>,
+}
+
+impl Rejects {
+    fn write(&mut self, source: &str, reject: &heihui::input::Reject) -> Result<()> {
+        if self.writer.is_none() {
+            self.writer = Some(RejectWriter::create(&self.path)?);
+        }
+        self.writer
+            .as_mut()
+            .expect("just opened")
+            .write(source, reject)?;
+        Ok(())
+    }
+}
+
+fn rejects_path(args: &Args) -> PathBuf {
+    if let Some(path) = &args.rejects {
+        return path.clone();
+    }
+    let beside = |p: &Path| {
+        let stem = p
+            .file_stem()
+            .map_or("heihui".into(), |s| s.to_string_lossy().into_owned());
+        p.with_file_name(format!("{stem}.rejects.csv"))
+    };
+    match (&args.output, args.inputs.first()) {
+        (Some(out), _) => beside(out),
+        (None, Some(input)) if input != "-" => beside(Path::new(input)),
+        _ => PathBuf::from("heihui-rejects.csv"),
+    }
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let started = Instant::now();
+    let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    let specs: Vec<InputSpec> = args
+        .inputs
+        .iter()
+        .map(|i| InputSpec {
+            path: (i != "-").then(|| PathBuf::from(i)),
+            format: args.format,
+            text_column: args.text_column.clone(),
+        })
+        .collect();
+    if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
+        bail!("standard input (-) can be read only once");
+    }
+    // Open every input first, so a missing file or column stops the run before any output.
+    let mut inputs = specs
+        .iter()
+        .map(InputReader::open)
+        .collect::<heihui::Result<Vec<_>>>()?;
+    let first = &inputs[0];
+    for other in &inputs[1..] {
+        if other.header() != first.header() {
+            bail!(
+                "{} has columns {:?} but {} has {:?}: label files with different columns separately",
+                other.name(),
+                other.header(),
+                first.name(),
+                first.header()
+            );
+        }
+    }
+    let format = args.format.unwrap_or(first.format());
+    let settings = OutputSettings {
+        format,
+        excel_bom: args.excel,
+        formula_guard: if args.no_formula_guard {
+            FormulaGuard::Off
+        } else {
+            FormulaGuard::On
+        },
+        explain: if args.explain {
+            Explain::On
+        } else {
+            Explain::Off
+        },
+        source_column: inputs.len() > 1,
+    };
+    let header: Vec<String> = if first.format() == Format::Jsonl {
+        vec!["text".into()]
+    } else {
+        first.header().to_vec()
+    };
+    let (sink, tmp): (Box<dyn Write + Send>, Option<PathBuf>) = match &args.output {
+        Some(out) => {
+            let tmp = temp_beside(out);
+            let file = std::fs::File::create(&tmp)
+                .with_context(|| format!("{}: cannot create", tmp.display()))?;
+            (Box::new(file), Some(tmp))
+        }
+        None => (Box::new(std::io::stdout()), None),
+    };
+    let out_name = args
+        .output
+        .as_ref()
+        .map_or("<stdout>".into(), |p| p.display().to_string());
+    let mut writer = LabelWriter::new(sink, &out_name, settings, &header)?;
+    let mut rejects = Rejects {
+        path: rejects_path(&args),
+        writer: None,
+    };
+
+    let mode = Progress::from_quiet(args.quiet);
+    let total_bytes: Option<u64> = specs
+        .iter()
+        .map(|s| {
+            s.path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+        })
+        .sum();
+    let bar = bytes_bar(total_bytes, mode);
+    let pipeline_settings = PipelineSettings {
+        threads: args.threads,
+        batch_size: args.batch_size,
+        ..PipelineSettings::default()
+    };
+    let (mut rows_in, mut rows_out, mut per_label, mut review) = (0u64, 0u64, [0u64; 3], 0u64);
+    let mut done_bytes = 0u64;
+    let result = (|| -> Result<()> {
+        for input in &mut inputs {
+            let source = input.name().to_string();
+            let counter = input.bytes_read();
+            pipeline::run(&classifier, input, &pipeline_settings, |outcome| {
+                rows_in += 1;
+                match outcome {
+                    Outcome::Labeled(row, c) => {
+                        rows_out += 1;
+                        per_label[c.verdict.label.index()] += 1;
+                        review += u64::from(c.verdict.needs_review);
+                        writer.write(&source, &row, &c)?;
+                    }
+                    Outcome::Rejected(r) => {
+                        writer.write_reject(&r)?;
+                        rejects
+                            .write(&source, &r)
+                            .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                    }
+                }
+                if rows_in % 64 == 0 {
+                    bar.set_position(done_bytes + counter.get());
+                }
+                Ok(())
+            })?;
+            done_bytes += counter.get();
+        }
+        Ok(())
+    })();
+    bar.finish_and_clear();
+    if let Err(e) = result {
+        if let Some(tmp) = &tmp {
+            let _ = std::fs::remove_file(tmp);
+        }
+        return Err(e);
+    }
+    writer.finish()?;
+    if let (Some(tmp), Some(out)) = (&tmp, &args.output) {
+        std::fs::rename(tmp, out).with_context(|| format!("{}: cannot write", out.display()))?;
+    }
+    let rejected = rejects.writer.as_ref().map_or(0, RejectWriter::count);
+    if let Some(w) = rejects.writer.take() {
+        w.finish()?;
+    }
+    if !args.quiet {
+        let seconds = started.elapsed().as_secs_f64();
+        let labels: Vec<String> = Label::ALL
+            .iter()
+            .map(|l| format!("{} {}", l.name(), per_label[l.index()]))
+            .collect();
+        eprintln!(
+            "heihui: {rows_in} rows in, {rows_out} labelled, {rejected} rejected{}; {}; {review} need review; {:.0} rows/s",
+            if rejected > 0 { format!(" (see {})", rejects.path.display()) } else { String::new() },
+            labels.join(", "),
+            rows_in as f64 / seconds.max(1e-9)
+        );
+    }
+    Ok(if rejected > 0 {
+        ExitCode::from(EXIT_FOUND_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A temporary name in the output's directory, so the final rename stays on one file system.
+fn temp_beside(out: &Path) -> PathBuf {
+    let name = out
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    out.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
