@@ -518,33 +518,32 @@ pub fn detect_encoding(peek: &[u8]) -> (TextEncoding, usize) {
     if peek.starts_with(&[0xFF, 0xFE]) || peek.starts_with(&[0xFE, 0xFF]) {
         return (TextEncoding::Utf16, 2);
     }
-    // UTF-8 unless the sample has invalid sequences and few valid multi-byte characters:
-    // a UTF-8 file with a few corrupt bytes stays UTF-8 (those rows are rejected), while
-    // GBK text read as UTF-8 is invalid almost everywhere.
-    let (mut valid, mut invalid) = (0usize, 0usize);
-    let mut rest = peek;
-    loop {
-        match std::str::from_utf8(rest) {
-            Ok(s) => {
-                valid += s.chars().filter(|c| !c.is_ascii()).count();
-                break;
-            }
-            Err(e) => {
-                let (good, _) = rest.split_at(e.valid_up_to());
-                valid += std::str::from_utf8(good)
-                    .map_or(0, |s| s.chars().filter(|c| !c.is_ascii()).count());
-                let Some(len) = e.error_len() else {
-                    break; // cut off mid-character at the end of the sample
-                };
-                invalid += 1;
-                rest = &rest[e.valid_up_to() + len..];
-            }
-        }
-    }
-    if invalid == 0 || valid >= 10 * invalid {
+    // The encoding with fewer malformed sequences in the sample wins, UTF-8 on a tie: a
+    // UTF-8 file with a few corrupt bytes stays UTF-8 (those rows are rejected), while GBK
+    // text read as UTF-8 is malformed almost everywhere.
+    let utf8 = malformed(encoding_rs::UTF_8, peek);
+    if utf8 == 0 || utf8 <= malformed(GB18030, peek) {
         (TextEncoding::Utf8, 0)
     } else {
         (TextEncoding::Gb18030, 0)
+    }
+}
+
+/// Malformed sequences in `sample` decoded as `encoding` (a sequence cut off at the end of
+/// the sample does not count).
+fn malformed(encoding: &'static Encoding, sample: &[u8]) -> usize {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let mut out = vec![0u8; 4096];
+    let mut rest = sample;
+    let mut count = 0;
+    loop {
+        let (result, read, _) = decoder.decode_to_utf8_without_replacement(rest, &mut out, false);
+        rest = &rest[read..];
+        match result {
+            encoding_rs::DecoderResult::InputEmpty => return count,
+            encoding_rs::DecoderResult::OutputFull => {}
+            encoding_rs::DecoderResult::Malformed(_, _) => count += 1,
+        }
     }
 }
 

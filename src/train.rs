@@ -423,6 +423,22 @@ fn write_model_dir(
         serde_json::to_string_pretty(config).expect("config serialises") + "\n",
     )?;
     encoder.save(&tmp.join("tokenizer.json"))?;
+    // So that transformers' AutoTokenizer knows the special tokens and the length.
+    write(
+        "tokenizer_config.json",
+        serde_json::to_string_pretty(&serde_json::json!({
+            "tokenizer_class": "PreTrainedTokenizerFast",
+            "do_lower_case": true,
+            "unk_token": "[UNK]",
+            "pad_token": "[PAD]",
+            "cls_token": "[CLS]",
+            "sep_token": "[SEP]",
+            "mask_token": "[MASK]",
+            "model_max_length": encoder.max_len(),
+        }))
+        .expect("plain JSON")
+            + "\n",
+    )?;
     crate::model::save_safetensors(varmap, &tmp.join("model.safetensors"))?;
     decision.save(&tmp.join("decision.json"))?;
     // Files earlier runs wrote that this one does not (card, metrics) are carried over.

@@ -316,3 +316,474 @@ fn missing_file_is_one_clear_line() {
         "heihui: no/such/dir/train.csv: No such file or directory (os error 2)"
     );
 }
+
+// ---- heihui label ----
+
+/// Labels `bytes` written to `name` in a fresh directory; returns (output, stderr, code, dir).
+fn label_bytes(
+    test: &str,
+    name: &str,
+    bytes: &[u8],
+    extra: &[&str],
+) -> (String, String, Option<i32>, PathBuf) {
+    let dir = scratch(test);
+    let input = dir.join(name);
+    std::fs::write(&input, bytes).unwrap();
+    let out = dir.join("out.csv");
+    let mut args = vec![
+        "label",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    let output = std::fs::read(&out)
+        .map(|b| String::from_utf8(b).unwrap())
+        .unwrap_or_default();
+    (output, stderr(&o), o.status.code(), dir)
+}
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let tabs = text.lines().next().is_some_and(|l| l.contains('\t'));
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(if tabs { b'\t' } else { b',' })
+        .from_reader(text.as_bytes());
+    r.records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+const SAMPLE: &str = "编号,投诉内容\n1,网贷逾期别慌，专业团队帮你停息挂账，先服务后收费，加V详聊\n2,我上个月的还款已经扣了，但账单还显示逾期，麻烦帮我查一下\n3,本人诉求如下：1.全部息费减免 2.只还本金 3.消除征信记录，否则向监管投诉\n";
+
+#[test]
+fn label_utf8_keeps_columns_and_adds_labels() {
+    let (out, err, code, _) = label_bytes("label_utf8", "in.csv", SAMPLE.as_bytes(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows = csv_rows(&out);
+    assert_eq!(
+        rows[0],
+        [
+            "编号",
+            "投诉内容",
+            "label",
+            "confidence",
+            "p_normal",
+            "p_malicious_complaint",
+            "p_debt_optimization",
+            "needs_review",
+            "hits"
+        ]
+    );
+    let labels: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(
+        labels,
+        ["debt_optimization", "normal", "malicious_complaint"]
+    );
+    assert!(rows[1][8].contains("停息挂账(debt_optimization,+2)"));
+    let p: f32 = rows[2][4].parse().unwrap();
+    assert!(p > 0.5);
+    assert!(err.contains("3 rows in, 3 labelled, 0 rejected"), "{err}");
+}
+
+#[test]
+fn label_detects_bom_gbk_utf16_and_delimiters() {
+    let expected = ["debt_optimization", "normal", "malicious_complaint"];
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(SAMPLE.as_bytes());
+    let gbk = encoding_rs::GB18030.encode(SAMPLE).0.into_owned();
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in SAMPLE.replace(',', "\t").encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    let tsv = SAMPLE.replace(',', "\t");
+    let semicolon = SAMPLE.replace(',', ";");
+    for (name, file, bytes) in [
+        ("bom", "in.csv", bom),
+        ("gbk", "in.csv", gbk),
+        ("utf16", "in.txt", utf16),
+        ("tsv", "in.tsv", tsv.into_bytes()),
+        ("semicolon", "in.csv", semicolon.into_bytes()),
+    ] {
+        let (out, err, code, _) = label_bytes(&format!("label_enc_{name}"), file, &bytes, &[]);
+        assert_eq!(code, Some(0), "{name}: {err}");
+        let rows = csv_rows(&out);
+        assert_eq!(rows[0][0], "编号", "{name}");
+        let labels: Vec<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
+        assert_eq!(labels, expected, "{name}");
+    }
+}
+
+#[test]
+fn label_names_the_columns_when_it_cannot_find_the_text() {
+    let (_, err, code, _) =
+        label_bytes("label_nocol", "in.csv", "编号,备注\n1,x\n".as_bytes(), &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no text column found; the columns are: 编号, 备注"),
+        "{err}"
+    );
+    let (out, _, code, _) = label_bytes(
+        "label_col",
+        "in.csv",
+        "编号,备注\n1,停息挂账找我\n".as_bytes(),
+        &["--text-column", "备注"],
+    );
+    assert_eq!(code, Some(0));
+    assert_eq!(csv_rows(&out).len(), 2);
+}
+
+#[test]
+fn label_sends_broken_rows_to_rejects_and_keeps_the_rest() {
+    let mut bytes = b"id,text\n1,\xe5\xa5\xbd\n2,a,b\n3,\"open quote\n4,ok then\n5,".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe, b'\n']);
+    bytes.extend_from_slice("6,\n7,最后一行\n".as_bytes());
+    let (out, err, code, dir) = label_bytes("label_broken", "in.csv", &bytes, &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let rows = csv_rows(&out);
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ids, ["1", "4", "6", "7"]);
+    assert_eq!(rows[3][2], "normal", "an empty text is normal");
+    let rejects = std::fs::read_to_string(dir.join("out.rejects.csv")).unwrap();
+    let reject_rows = csv_rows(&rejects);
+    let lines: Vec<&str> = reject_rows[1..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(lines, ["3", "4", "6"]);
+    assert!(reject_rows[1][2].starts_with("expected 2 fields, found 3"));
+    assert!(reject_rows[3][2].contains("bytes invalid in UTF-8"));
+    assert!(err.contains("7 rows in, 4 labelled, 3 rejected"), "{err}");
+}
+
+#[test]
+fn label_explain_excel_and_formula_guard() {
+    let text = "id,text\n=1+1,\"=HYPERLINK(\"\"x\"\")\"\n-2,@停息挂账\n";
+    let (out, _, code, _) = label_bytes(
+        "label_guard",
+        "in.csv",
+        text.as_bytes(),
+        &["--explain", "--excel"],
+    );
+    assert_eq!(code, Some(0));
+    assert!(out.starts_with('\u{feff}'), "--excel writes a BOM");
+    let rows = csv_rows(out.trim_start_matches('\u{feff}'));
+    assert_eq!(rows[0].last().unwrap(), "reason");
+    assert_eq!(rows[1][0], "'=1+1");
+    assert_eq!(rows[1][1], "'=HYPERLINK(\"x\")");
+    assert_eq!(rows[2][1], "'@停息挂账");
+    assert!(rows[2].last().unwrap().contains("停息挂账"));
+    let (out, _, _, _) = label_bytes(
+        "label_noguard",
+        "in.csv",
+        text.as_bytes(),
+        &["--no-formula-guard"],
+    );
+    assert_eq!(csv_rows(&out)[1][0], "=1+1");
+}
+
+#[test]
+fn label_handles_a_one_megabyte_field() {
+    let mut long = "我的还款已经扣了但是账单还显示逾期。".repeat(20_000);
+    long.push_str("最后补一句：停息挂账找我们");
+    assert!(long.len() > 1_000_000);
+    let text = format!("id,text\n1,{long}\n2,短\n");
+    let (out, err, code, _) = label_bytes("label_long", "in.csv", text.as_bytes(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows = csv_rows(&out);
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1][1].len(), long.len());
+    assert!(
+        rows[1].last().unwrap().contains("停息挂账"),
+        "phrase matching sees the whole text"
+    );
+}
+
+#[test]
+fn label_keeps_order_with_several_threads() {
+    let mut text = String::from("id,text\n");
+    let sources = [
+        "网贷逾期别慌，专业团队帮你停息挂账",
+        "我的还款没有到账",
+        "要求全部息费减免，否则投诉到监管",
+        "",
+        "今天天气不错",
+    ];
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "{i},{}{}\n",
+            sources[i % sources.len()],
+            if i % 7 == 0 { "。" } else { "" }
+        ));
+    }
+    let (out, err, code, _) = label_bytes(
+        "label_order",
+        "in.csv",
+        text.as_bytes(),
+        &["--threads", "3", "--batch-size", "7"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let rows = csv_rows(&out);
+    assert_eq!(rows.len(), 1501);
+    for (i, row) in rows[1..].iter().enumerate() {
+        assert_eq!(row[0], i.to_string());
+    }
+    // The same text gets the same label wherever it stands.
+    assert_eq!(rows[1][2], rows[6][2]);
+    assert_eq!(rows[4][2], "normal");
+}
+
+#[test]
+fn label_jsonl_is_one_line_out_per_line_in() {
+    let input = "{\"id\":1,\"text\":\"停*息挂账找我们，加薇信\"}\nnot json\n{\"id\":3,\"text\":\"\"}\n{\"id\":4,\"text\":\"我的还款没到账\",\"label\":\"gold\"}\n";
+    let dir = scratch("label_jsonl");
+    let o = heihui()
+        .current_dir(&dir)
+        .args(["label", "-", "--format", "jsonl", "--quiet"])
+        .env(
+            "HEIHUI_MODEL",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small"),
+        )
+        .env(
+            "HEIHUI_CORPUS",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus"),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[0]["label"], "debt_optimization");
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("malformed JSON"));
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["label"], "normal");
+    assert_eq!(lines[3]["label"], "gold", "the input's own field is kept");
+    assert_eq!(lines[3]["heihui_label"], "normal");
+    assert!(dir.join("heihui-rejects.csv").exists());
+}
+
+#[test]
+fn label_set_up_errors_exit_2() {
+    let o = run(&["label", "no/such/file.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/file.csv"), "{}", stderr(&o));
+    let dir = scratch("label_nomodel");
+    let input = dir.join("in.csv");
+    std::fs::write(&input, SAMPLE).unwrap();
+    let o = run(&[
+        "label",
+        input.to_str().unwrap(),
+        "--model",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("config.json"), "{}", stderr(&o));
+}
+
+#[test]
+fn label_several_inputs_add_a_source_column() {
+    let dir = scratch("label_multi");
+    let a = dir.join("a.csv");
+    let b = dir.join("b.csv");
+    std::fs::write(&a, SAMPLE).unwrap();
+    std::fs::write(&b, "编号,投诉内容\n9,今天天气不错\n").unwrap();
+    let o = run(&["label", a.to_str().unwrap(), b.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(0));
+    let rows = csv_rows(&stdout(&o));
+    assert_eq!(rows[0][0], "source");
+    assert_eq!(rows.len(), 5);
+    assert!(rows[4][0].ends_with("b.csv"));
+}
+
+#[test]
+fn shipped_examples_label_as_documented() {
+    let o = run(&["label", "examples/complaints.csv", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(csv_rows(&stdout(&o)).len(), 61);
+    let o = run(&["label", "examples/complaints.gbk.csv", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(csv_rows(&stdout(&o)).len(), 61);
+    let dir = scratch("label_examples_broken");
+    let out = dir.join("broken.out.csv");
+    let o = run(&[
+        "label",
+        "examples/complaints.broken.csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let labelled = csv_rows(&std::fs::read_to_string(&out).unwrap()).len() - 1;
+    let rejected =
+        csv_rows(&std::fs::read_to_string(dir.join("broken.out.rejects.csv")).unwrap()).len() - 1;
+    assert_eq!((labelled, rejected), (18, 3));
+}
+
+// ---- heihui classify ----
+
+#[test]
+fn classify_json_separates_model_and_combined() {
+    let o = run(&["classify", "--json", "网贷逾期？专业停*息挂账，加V详聊"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(v["label"], "debt_optimization");
+    assert!(
+        v["model_probabilities"]["debt_optimization"]
+            .as_f64()
+            .unwrap()
+            > 0.5
+    );
+    assert!(v["probabilities"]["normal"].as_f64().unwrap() < 0.5);
+    assert!(v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h["text"] == "停*息挂账"));
+}
+
+#[test]
+fn classify_marks_hits_without_colour_off_a_terminal() {
+    let o = run_stdin(&["classify"], "专业停息挂账\n".as_bytes());
+    let out = stdout(&o);
+    assert!(out.starts_with("debt_optimization"), "{out}");
+    assert!(out.contains("「停息挂账」"), "{out}");
+    assert!(
+        !out.contains('\x1b'),
+        "no colour codes when stdout is not a terminal"
+    );
+}
+
+// ---- heihui train and eval ----
+
+#[test]
+fn train_a_tiny_model_then_eval_with_gates() {
+    let dir = scratch("train_tiny");
+    let all = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labeled/train.csv"),
+    )
+    .unwrap();
+    let rows = csv_rows(&all);
+    let mut w = csv::Writer::from_path(dir.join("tiny.csv")).unwrap();
+    w.write_record(&rows[0]).unwrap();
+    for r in rows[1..].iter().take(48) {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    let tiny = dir.join("tiny.csv");
+    let out = dir.join("model");
+    let o = run(&[
+        "train",
+        "--train",
+        tiny.to_str().unwrap(),
+        "--dev",
+        tiny.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--layers",
+        "1",
+        "--hidden",
+        "32",
+        "--heads",
+        "2",
+        "--max-len",
+        "32",
+        "--batch-size",
+        "16",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "decision.json",
+        "metrics.json",
+        "MODEL_CARD.md",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains("heihui train --train"),
+        "the card records the command"
+    );
+
+    let errors = dir.join("errors.csv");
+    let report = dir.join("report.json");
+    let o = run(&[
+        "eval",
+        tiny.to_str().unwrap(),
+        "--model",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--json",
+        report.to_str().unwrap(),
+        "--errors",
+        errors.to_str().unwrap(),
+        "--gate",
+        "accuracy>=0.0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("== combined"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["rows"], 48);
+    let wrong = csv_rows(&std::fs::read_to_string(&errors).unwrap());
+    let accuracy = json["combined"]["accuracy"].as_f64().unwrap();
+    assert_eq!(wrong.len() - 1, ((1.0 - accuracy) * 48.0).round() as usize);
+
+    let o = run(&[
+        "eval",
+        tiny.to_str().unwrap(),
+        "--model",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--gate",
+        "macro_f1>=1.01",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("gate macro_f1>=1.01 failed: measured"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn eval_names_a_bad_row() {
+    let dir = scratch("eval_bad");
+    let file = dir.join("bad.csv");
+    std::fs::write(&file, "id,text,label\n1,好,normal\n2,坏,spam\n").unwrap();
+    let o = run(&["eval", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.csv: row 3: column label: unknown label `spam`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn shipped_model_meets_its_gate_on_test() {
+    let o = run(&[
+        "eval",
+        "corpus/labeled/test.csv",
+        "--quiet",
+        "--gate",
+        "macro_f1>=0.85",
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}

@@ -1,0 +1,28 @@
+//! Using heihui as a library: load the model, corpus and decision once, then classify a
+//! batch of texts and print each label with its reasons.
+//!
+//!     cargo run --release --example classify_batch
+
+use std::path::Path;
+
+use heihui::classify::Classifier;
+
+fn main() -> Result<(), heihui::Error> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let classifier = Classifier::load(&root.join("models/heihui-zh-small"), &root.join("corpus"))?;
+    let texts = [
+        "网贷逾期别慌！专业团队帮你停*息挂账，先服务后收费，加薇信详聊",
+        "我是张某的代理人，受委托全权处理其借款事宜，请与我方沟通减免方案",
+        "我上个月的还款已经扣了，但账单还显示逾期，麻烦帮我查一下",
+    ];
+    for (text, result) in texts.iter().zip(classifier.classify(&texts)?) {
+        println!(
+            "{:<20} {:.2}  {}\n    {}",
+            result.verdict.label.name(),
+            result.verdict.confidence,
+            text,
+            result.reason
+        );
+    }
+    Ok(())
+}
