@@ -35,7 +35,7 @@ def model_label(reason):
 import re
 # Texts the normaliser leaves as they are (CJK, Chinese punctuation, lower-case ASCII letters
 # and digits) and short enough that neither side truncates: both models see the same tokens.
-plain = re.compile(r"^[\u4e00-\u9fff，。！？、：；“”0-9a-z]{1,100}$")
+plain = re.compile(r"^[\u4e00-\u9fff，。！？、：；0-9a-z]{1,100}$")
 short = [(a, b) for a, b in zip(ours, theirs) if plain.match(a["投诉内容"])]
 same_model = sum(model_label(a["reason"]) == b["label"] for a, b in short)
 h_rate, p_rate = rows / float(h_sec), rows / float(p_sec)
