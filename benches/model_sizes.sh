@@ -7,14 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
 bin=target/release/heihui
-work=$(mktemp -d)
+# Models are kept (and reused when present) in $SIZES_DIR.
+work=${SIZES_DIR:-$(mktemp -d)}
+mkdir -p "$work"
 echo "| layers | hidden | heads | max tokens | parameters | dev macro-F1 (model) | dev macro-F1 (combined) | eval rows/s | train minutes |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 while read -r layers hidden heads maxlen; do
   out="$work/L${layers}H${hidden}T${maxlen}"
   log="$out.log"
-  "$bin" train --out "$out" --layers "$layers" --hidden "$hidden" --heads "$heads" \
-    --max-len "$maxlen" --epochs "${EPOCHS:-10}" --patience 3 --quiet 2> "$log"
+  if [ ! -f "$out/metrics.json" ]; then
+    "$bin" train --out "$out" --layers "$layers" --hidden "$hidden" --heads "$heads" \
+      --max-len "$maxlen" --epochs "${EPOCHS:-10}" --patience 3 --quiet 2> "$log"
+  fi
   python3 - "$out" "$bin" "$layers" "$hidden" "$heads" "$maxlen" <<'PY'
 import json, subprocess, sys, re
 out, binary, layers, hidden, heads, maxlen = sys.argv[1:]
@@ -29,8 +33,7 @@ PY
 done <<'SIZES'
 1 128 4 128
 2 128 4 128
-4 128 4 128
+3 128 4 128
 2 256 4 128
-2 128 4 256
 SIZES
-rm -rf "$work"
+[ -n "${SIZES_DIR:-}" ] || rm -rf "$work"

@@ -763,6 +763,60 @@ fn train_a_tiny_model_then_eval_with_gates() {
 }
 
 #[test]
+fn training_is_deterministic_and_fine_tunes_from_a_model() {
+    let dir = scratch("train_determinism");
+    let all = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labeled/dev.csv"),
+    )
+    .unwrap();
+    let rows = csv_rows(&all);
+    let mut w = csv::Writer::from_path(dir.join("tiny.csv")).unwrap();
+    w.write_record(&rows[0]).unwrap();
+    for r in rows[1..].iter().take(40) {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    let tiny = dir.join("tiny.csv");
+    let train = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "train",
+            "--train",
+            tiny.to_str().unwrap(),
+            "--dev",
+            tiny.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--layers",
+            "1",
+            "--hidden",
+            "32",
+            "--heads",
+            "2",
+            "--max-len",
+            "32",
+            "--batch-size",
+            "8",
+            "--seed",
+            "5",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out.join("model.safetensors")).unwrap()
+    };
+    let a = train(&dir.join("a"), &[]);
+    let b = train(&dir.join("b"), &[]);
+    assert!(a == b, "the same seed gives the same weights");
+    let init = dir.join("a");
+    let c = train(&dir.join("c"), &["--init", init.to_str().unwrap()]);
+    assert_eq!(a.len(), c.len(), "fine-tuning keeps the size");
+    assert!(a != c, "fine-tuning changes the weights");
+}
+
+#[test]
 fn eval_names_a_bad_row() {
     let dir = scratch("eval_bad");
     let file = dir.join("bad.csv");

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_nn::{embedding, linear, Embedding, Linear, VarBuilder};
+use candle_nn::{embedding, Embedding, VarBuilder};
 
 use super::config::{Config, HiddenAct};
 use crate::rng::Rng;
@@ -39,6 +39,37 @@ fn dropout(xs: &Tensor, p: f64, mode: Mode) -> Result<Tensor> {
         .collect();
     let mask = Tensor::from_vec(mask, xs.shape(), xs.device())?.to_dtype(xs.dtype())?;
     xs.mul(&mask)
+}
+
+/// A dense layer with transformers' `weight` `(out, in)` and `bias` names. Inputs of any rank
+/// are multiplied as one `(rows, in)` matrix: one large matrix product instead of a batch of
+/// small ones, which is how candle-nn's `Linear` multiplies 3-D inputs.
+#[derive(Debug, Clone)]
+struct Linear {
+    weight_t: Tensor,
+    bias: Tensor,
+}
+
+fn linear(input: usize, output: usize, vb: VarBuilder) -> Result<Linear> {
+    let inner = candle_nn::linear(input, output, vb)?;
+    Ok(Linear {
+        weight_t: inner.weight().t()?,
+        bias: inner.bias().expect("candle_nn::linear has a bias").clone(),
+    })
+}
+
+impl Module for Linear {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        let dims = xs.dims().to_vec();
+        let input = dims[dims.len() - 1];
+        let rows = xs.elem_count() / input.max(1);
+        let flat = xs.reshape((rows, input))?.matmul(&self.weight_t)?;
+        let flat = flat.broadcast_add(&self.bias)?;
+        let mut out_dims = dims;
+        let last = out_dims.len() - 1;
+        out_dims[last] = flat.dim(1)?;
+        flat.reshape(out_dims)
+    }
 }
 
 /// Layer norm with weight and bias, named `weight` and `bias` as transformers saves them.
