@@ -170,20 +170,30 @@ impl BertSelfAttention {
         })
     }
 
-    /// `(batch, seq, hidden)` to `(batch, heads, seq, head_size)`.
-    fn split_heads(&self, xs: &Tensor) -> Result<Tensor> {
-        let (batch, seq, _) = xs.dims3()?;
-        xs.reshape((batch, seq, self.heads, self.head_size))?
-            .transpose(1, 2)?
-            .contiguous()
-    }
-
     fn forward(&self, hidden: &Tensor, mask: &Tensor, mode: Mode) -> Result<Tensor> {
-        let query = self.split_heads(&self.query.forward(hidden)?)?;
-        let key = self.split_heads(&self.key.forward(hidden)?)?;
-        let value = self.split_heads(&self.value.forward(hidden)?)?;
-        let scores = (query.matmul(&key.t()?)? / (self.head_size as f64).sqrt())?;
-        let scores = scores.broadcast_add(mask)?;
+        let (batch, seq, width) = hidden.dims3()?;
+        // Query, key and value in one matrix product: the three weights side by side (a
+        // copy of 3 x hidden^2 numbers, small next to the product, and differentiable).
+        let weight = Tensor::cat(
+            &[
+                &self.query.weight_t,
+                &self.key.weight_t,
+                &self.value.weight_t,
+            ],
+            1,
+        )?;
+        let bias = Tensor::cat(&[&self.query.bias, &self.key.bias, &self.value.bias], 0)?;
+        let qkv = hidden
+            .reshape((batch * seq, width))?
+            .matmul(&weight)?
+            .broadcast_add(&bias)?
+            .reshape((batch, seq, 3, self.heads, self.head_size))?
+            .permute((2, 0, 3, 1, 4))?;
+        // Scaling the queries costs seq x head_size per head, less than scaling the scores.
+        let query = (qkv.get(0)?.contiguous()? / (self.head_size as f64).sqrt())?;
+        let key = qkv.get(1)?.contiguous()?;
+        let value = qkv.get(2)?.contiguous()?;
+        let scores = query.matmul(&key.t()?)?.broadcast_add(mask)?;
         let probs = candle_nn::ops::softmax_last_dim(&scores)?;
         let probs = dropout(&probs, self.dropout, mode)?;
         let context = probs.matmul(&value)?.transpose(1, 2)?.contiguous()?;
