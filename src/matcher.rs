@@ -547,4 +547,15 @@ mod tests {
         assert!(!looks_like_link("txgz"));
         assert!(!looks_like_link("a.commit"));
     }
+
+    proptest::proptest! {
+        /// Whatever the text, matching never panics and every hit's span is a slice of it.
+        #[test]
+        fn any_text_matches_safely(input in "(\\PC|[停息挂账债务优化上岸考研txgzvVX加微信 *.❤①Ⓥ，。\\n]|https://a.cn/)*") {
+            for hit in matcher().find(&input) {
+                proptest::prop_assert!(hit.start <= hit.end && hit.end <= input.len());
+                proptest::prop_assert_eq!(&input[hit.start..hit.end], hit.text.as_str());
+            }
+        }
+    }
 }
