@@ -664,30 +664,29 @@ fn classify_marks_hits_without_colour_off_a_terminal() {
     );
 }
 
-// ---- heihui train and eval ----
-
-#[test]
-fn train_a_tiny_model_then_eval_with_gates() {
-    let dir = scratch("train_tiny");
+/// The first `n` rows of a shipped split, written to `dir/tiny.csv`.
+fn tiny_split(dir: &Path, split: &str, n: usize) -> PathBuf {
     let all = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labeled/train.csv"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("corpus/labeled/{split}.csv")),
     )
     .unwrap();
-    let rows = csv_rows(&all);
-    let mut w = csv::Writer::from_path(dir.join("tiny.csv")).unwrap();
-    w.write_record(&rows[0]).unwrap();
-    for r in rows[1..].iter().take(48) {
+    let path = dir.join("tiny.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    for r in csv_rows(&all).iter().take(n + 1) {
         w.write_record(r).unwrap();
     }
     w.flush().unwrap();
-    let tiny = dir.join("tiny.csv");
-    let out = dir.join("model");
-    let o = run(&[
+    path
+}
+
+/// Trains a one-layer, 32-wide model for one epoch on `data` (as train and dev) into `out`.
+fn train_tiny(data: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
         "train",
         "--train",
-        tiny.to_str().unwrap(),
+        data.to_str().unwrap(),
         "--dev",
-        tiny.to_str().unwrap(),
+        data.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--epochs",
@@ -700,10 +699,20 @@ fn train_a_tiny_model_then_eval_with_gates() {
         "2",
         "--max-len",
         "32",
-        "--batch-size",
-        "16",
         "--quiet",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+// ---- heihui train and eval ----
+
+#[test]
+fn train_a_tiny_model_then_eval_with_gates() {
+    let dir = scratch("train_tiny");
+    let tiny = tiny_split(&dir, "train", 48);
+    let out = dir.join("model");
+    let o = train_tiny(&tiny, &out, &["--batch-size", "16"]);
     assert!(o.status.success(), "{}", stderr(&o));
     for file in [
         "config.json",
@@ -765,45 +774,11 @@ fn train_a_tiny_model_then_eval_with_gates() {
 #[test]
 fn training_is_deterministic_and_fine_tunes_from_a_model() {
     let dir = scratch("train_determinism");
-    let all = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labeled/dev.csv"),
-    )
-    .unwrap();
-    let rows = csv_rows(&all);
-    let mut w = csv::Writer::from_path(dir.join("tiny.csv")).unwrap();
-    w.write_record(&rows[0]).unwrap();
-    for r in rows[1..].iter().take(40) {
-        w.write_record(r).unwrap();
-    }
-    w.flush().unwrap();
-    let tiny = dir.join("tiny.csv");
+    let tiny = tiny_split(&dir, "dev", 40);
     let train = |out: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "train",
-            "--train",
-            tiny.to_str().unwrap(),
-            "--dev",
-            tiny.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--epochs",
-            "1",
-            "--layers",
-            "1",
-            "--hidden",
-            "32",
-            "--heads",
-            "2",
-            "--max-len",
-            "32",
-            "--batch-size",
-            "8",
-            "--seed",
-            "5",
-            "--quiet",
-        ];
+        let mut args = vec!["--batch-size", "8", "--seed", "5"];
         args.extend_from_slice(extra);
-        let o = run(&args);
+        let o = train_tiny(&tiny, out, &args);
         assert!(o.status.success(), "{}", stderr(&o));
         std::fs::read(out.join("model.safetensors")).unwrap()
     };
