@@ -245,6 +245,25 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The same rows decided again with other decision parameters; the model and the corpus
+    /// are not run again (their outputs do not depend on the decision).
+    pub fn redecide(&self, decision: &Decision) -> Evaluation {
+        let rows: Vec<RowOutcome> = self
+            .rows
+            .iter()
+            .map(|r| RowOutcome {
+                combined: decision.decide(&r.combined.model_probabilities, &r.hits),
+                ..r.clone()
+            })
+            .collect();
+        Evaluation {
+            corpus_only: self.corpus_only.clone(),
+            model_only: self.model_only.clone(),
+            combined: Metrics::from_pairs(rows.iter().map(|r| (r.gold, r.combined.label))),
+            rows,
+        }
+    }
+
     /// The rows as the decision tuner wants them: model probabilities, hit support, warning
     /// weight, gold label.
     pub fn tuning_rows(&self) -> Vec<([f32; 3], [f32; 3], f32, Label)> {

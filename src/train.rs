@@ -244,7 +244,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
         |_| {},
     )?;
     let (decision, _) = tune(&provisional.tuning_rows());
-    let dev = evaluate(&model, &matcher, &decision, &dev_rows, 64, |_| {})?;
+    let dev = provisional.redecide(&decision);
     let test = match &settings.test {
         Some(path) => {
             let rows = read_labeled(path)?;

@@ -89,15 +89,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             decision_path.display()
         );
         tuned.save(&decision_path)?;
+        evaluation = evaluation.redecide(&tuned);
         decision = tuned;
-        evaluation = evaluate(
-            &model,
-            &matcher,
-            &decision,
-            &examples,
-            args.batch_size,
-            |_| {},
-        )?;
     }
     print_report(&args.file, &evaluation);
     if let Some(path) = &args.json {
