@@ -216,14 +216,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
         let improved = best.is_none_or(|(_, f1)| dev.macro_f1 > f1);
         if improved {
             best = Some((epoch, dev.macro_f1));
-            write_model_dir(
-                &settings.out,
-                &config,
-                model.encoder(),
-                &varmap,
-                &Decision::default(),
-                None,
-            )?;
+            write_model_dir(&settings.out, &config, model.encoder(), &varmap)?;
         }
         observer.epoch(epoch, dev.macro_f1, improved);
         if best.is_some_and(|(e, _)| epoch - e >= settings.patience) {
@@ -266,31 +259,18 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
         test,
         decision: decision.clone(),
     };
-    write_model_dir(
+    // The best weights are already in place; the run's results go beside them, each file
+    // written atomically.
+    write_results(
         &settings.out,
-        &config,
-        model.encoder(),
-        &varmap_of(&settings.out)?,
         &decision,
-        Some((settings, &report, train_rows.len(), dev_rows.len())),
+        settings,
+        &config,
+        &report,
+        train_rows.len(),
+        dev_rows.len(),
     )?;
     Ok(report)
-}
-
-/// Reloads the saved best weights, so the final directory holds exactly them.
-fn varmap_of(dir: &Path) -> Result<VarMap> {
-    let path = dir.join("model.safetensors");
-    let tensors =
-        candle_core::safetensors::load(&path, &Device::Cpu).map_err(|e| candle_error(&path, e))?;
-    let varmap = VarMap::new();
-    {
-        let mut data = varmap.data().lock().expect("not poisoned");
-        for (name, tensor) in tensors {
-            let var = candle_core::Var::from_tensor(&tensor).map_err(|e| candle_error(&path, e))?;
-            data.insert(name, var);
-        }
-    }
-    Ok(varmap)
 }
 
 /// One optimiser step on one batch; returns the loss.
@@ -392,16 +372,10 @@ fn init_weights(varmap: &VarMap, config: &Config, rng: &mut Rng) -> candle_core:
     Ok(())
 }
 
-/// Writes a model directory atomically: into a temporary directory beside `out`, then
-/// renamed over it.
-fn write_model_dir(
-    out: &Path,
-    config: &Config,
-    encoder: &Encoder,
-    varmap: &VarMap,
-    decision: &Decision,
-    card: Option<(&TrainSettings, &TrainReport, usize, usize)>,
-) -> Result<()> {
+/// Writes a checkpoint atomically: config, tokenizer, weights and the default decision into
+/// a temporary directory beside `out`, then renamed over it. Results of an earlier run in
+/// `out` (card, metrics) go with it: they described other weights.
+fn write_model_dir(out: &Path, config: &Config, encoder: &Encoder, varmap: &VarMap) -> Result<()> {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -440,42 +414,7 @@ fn write_model_dir(
             + "\n",
     )?;
     crate::model::save_safetensors(varmap, &tmp.join("model.safetensors"))?;
-    decision.save(&tmp.join("decision.json"))?;
-    // Files earlier runs wrote that this one does not (card, metrics) are carried over.
-    for file in ["metrics.json", "MODEL_CARD.md", "SIZES.md"] {
-        let old = out.join(file);
-        if old.exists() && card.is_none() {
-            let _ = std::fs::copy(&old, tmp.join(file));
-        }
-    }
-    if let Some((settings, report, train_n, dev_n)) = card {
-        write(
-            "metrics.json",
-            serde_json::to_string_pretty(&serde_json::json!({
-                "dev": {
-                    "corpus_only": report.dev.corpus_only,
-                    "model_only": report.dev.model_only,
-                    "combined": report.dev.combined,
-                },
-                "test": report.test.as_ref().map(|t| serde_json::json!({
-                    "corpus_only": t.corpus_only,
-                    "model_only": t.model_only,
-                    "combined": t.combined,
-                })),
-                "dev_curve": report.dev_curve,
-                "best_epoch": report.best_epoch,
-                "epochs_run": report.epochs_run,
-                "parameters": report.parameters,
-                "training_seconds": report.seconds,
-            }))
-            .expect("metrics serialise")
-                + "\n",
-        )?;
-        write(
-            "MODEL_CARD.md",
-            model_card(settings, config, report, train_n, dev_n),
-        )?;
-    }
+    Decision::default().save(&tmp.join("decision.json"))?;
     if out.exists() {
         let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
@@ -485,6 +424,44 @@ fn write_model_dir(
         std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
     }
     Ok(())
+}
+
+/// Writes the tuned decision, `metrics.json` and `MODEL_CARD.md` into the model directory.
+fn write_results(
+    out: &Path,
+    decision: &Decision,
+    settings: &TrainSettings,
+    config: &Config,
+    report: &TrainReport,
+    train_n: usize,
+    dev_n: usize,
+) -> Result<()> {
+    decision.save(&out.join("decision.json"))?;
+    let metrics = serde_json::json!({
+        "dev": {
+            "corpus_only": report.dev.corpus_only,
+            "model_only": report.dev.model_only,
+            "combined": report.dev.combined,
+        },
+        "test": report.test.as_ref().map(|t| serde_json::json!({
+            "corpus_only": t.corpus_only,
+            "model_only": t.model_only,
+            "combined": t.combined,
+        })),
+        "dev_curve": report.dev_curve,
+        "best_epoch": report.best_epoch,
+        "epochs_run": report.epochs_run,
+        "parameters": report.parameters,
+        "training_seconds": report.seconds,
+    });
+    crate::corpus::write_atomic(
+        &out.join("metrics.json"),
+        &(serde_json::to_string_pretty(&metrics).expect("metrics serialise") + "\n"),
+    )?;
+    crate::corpus::write_atomic(
+        &out.join("MODEL_CARD.md"),
+        &model_card(settings, config, report, train_n, dev_n),
+    )
 }
 
 fn model_card(
