@@ -87,7 +87,7 @@ impl Classifier {
         let texts: Vec<usize> = (0..prepared.len())
             .filter(|&i| !prepared[i].ids.is_empty())
             .collect();
-        let encoded: Vec<Vec<u32>> = texts.iter().map(|&i| prepared[i].ids.clone()).collect();
+        let encoded: Vec<&[u32]> = texts.iter().map(|&i| prepared[i].ids.as_slice()).collect();
         let probabilities = self.model.probabilities_encoded(&encoded, batch_size)?;
         let mut model_p = vec![None; prepared.len()];
         for (&i, p) in texts.iter().zip(probabilities) {

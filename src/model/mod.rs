@@ -192,16 +192,16 @@ impl Model {
     ///
     /// # Errors
     /// A candle failure, which well-formed inputs do not cause.
-    pub fn probabilities_encoded(
+    pub fn probabilities_encoded<T: AsRef<[u32]>>(
         &self,
-        encoded: &[Vec<u32>],
+        encoded: &[T],
         batch_size: usize,
     ) -> Result<Vec<Probabilities>> {
         let mut order: Vec<usize> = (0..encoded.len()).collect();
-        order.sort_by_key(|&i| encoded[i].len());
+        order.sort_by_key(|&i| encoded[i].as_ref().len());
         let mut out = vec![[0.0; 3]; encoded.len()];
         for chunk in order.chunks(batch_size.max(1)) {
-            let batch: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].as_slice()).collect();
+            let batch: Vec<&[u32]> = chunk.iter().map(|&i| encoded[i].as_ref()).collect();
             for (&i, p) in chunk.iter().zip(self.forward_encoded(&batch)?) {
                 out[i] = p;
             }
