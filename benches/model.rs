@@ -1,29 +1,49 @@
 //! The forward pass against the machine's f32 matrix-multiply rate, both measured with
-//! candle in the same run: candle's own matmul GFLOP/s on the shapes the model multiplies, and
-//! the model's forward pass in GFLOP/s (its multiply-adds counted analytically) at batch 32 and
-//! sequence lengths 64 and 128. BENCHMARKS.md reports the ratio.
+//! candle in the same run: candle's own matmul GFLOP/s on the encoder's largest product, and
+//! the model's forward pass in GFLOP/s at batch 32 and sequence lengths 64 and 128, counting
+//! the multiply-adds each path actually performs. Two paths: the packed inference path that
+//! `heihui label` runs (no padding; the last layer computes the first token only), and the
+//! padded batch (`BertClassifier::forward`, as candle's stock BERT runs). BENCHMARKS.md
+//! reports the ratios.
 
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use heihui::model::Model;
+use heihui::model::{Config, Mode, Model};
 
-fn forward(c: &mut Criterion) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small");
-    let model = Model::load(&dir).expect("the shipped model");
-    let cfg = model.config().clone();
+const BATCH: usize = 32;
+
+/// FLOPs of a full encoder over `texts` texts of `seq` tokens (every layer, every token).
+fn padded_flops(cfg: &Config, texts: usize, seq: usize) -> usize {
     let (h, i, l) = (
         cfg.hidden_size,
         cfg.intermediate_size,
         cfg.num_hidden_layers,
     );
+    texts * seq * l * (8 * h * h + 4 * h * i + 4 * seq * h)
+}
+
+/// FLOPs of the packed path: all layers but the last in full; in the last, keys and values
+/// for every token, and queries, attention, output and feed-forward for the first token only.
+fn packed_flops(cfg: &Config, texts: usize, seq: usize) -> usize {
+    let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
+    let full = padded_flops(cfg, texts, seq) / cfg.num_hidden_layers.max(1);
+    let last = texts * (seq * 4 * h * h + 4 * h * h + 4 * h * i + 4 * seq * h);
+    full * cfg.num_hidden_layers.saturating_sub(1) + last
+}
+
+fn forward(c: &mut Criterion) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small");
+    let model = Model::load(&dir).expect("the shipped model");
+    let cfg = model.config().clone();
+    let (h, i) = (cfg.hidden_size, cfg.intermediate_size);
     let mut group = c.benchmark_group("model");
     group.sample_size(20);
 
     // The matmul rate: activations (batch*seq, hidden) times a (hidden, intermediate) weight,
     // the largest product of the encoder.
-    let rows = 32 * 128;
+    let rows = BATCH * 128;
     let a = Tensor::randn(0f32, 1.0, (rows, h), &Device::Cpu).unwrap();
     let b = Tensor::randn(0f32, 1.0, (h, i), &Device::Cpu).unwrap();
     group.throughput(Throughput::Elements((2 * rows * h * i) as u64));
@@ -32,7 +52,7 @@ fn forward(c: &mut Criterion) {
     });
 
     for seq in [64usize, 128] {
-        let ids: Vec<Vec<u32>> = (0..32)
+        let ids: Vec<Vec<u32>> = (0..BATCH)
             .map(|k| {
                 (0..seq)
                     .map(|j| ((k * 31 + j * 7) % 4000 + 5) as u32)
@@ -40,10 +60,14 @@ fn forward(c: &mut Criterion) {
             })
             .collect();
         let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
-        let flops = 32 * seq * l * (8 * h * h + 4 * h * i + 4 * seq * h);
-        group.throughput(Throughput::Elements(flops as u64));
-        group.bench_function(format!("forward/batch32/seq{seq} (flop)"), |bench| {
+        group.throughput(Throughput::Elements(packed_flops(&cfg, BATCH, seq) as u64));
+        group.bench_function(format!("packed/batch{BATCH}/seq{seq} (flop)"), |bench| {
             bench.iter(|| model.forward_encoded(&refs).unwrap())
+        });
+        let (input, mask) = model.encoder().batch(&refs, &Device::Cpu).unwrap();
+        group.throughput(Throughput::Elements(padded_flops(&cfg, BATCH, seq) as u64));
+        group.bench_function(format!("padded/batch{BATCH}/seq{seq} (flop)"), |bench| {
+            bench.iter(|| model.network().forward(&input, &mask, Mode::Infer).unwrap())
         });
     }
     group.finish();

@@ -8,11 +8,14 @@
 //! differentiable composites.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{embedding, Embedding, VarBuilder};
 
+use super::attention::{PackedAttention, Queries, Span};
 use super::config::{Config, HiddenAct};
+use super::kernels::BiasGelu;
 use crate::rng::Rng;
 
 /// How a forward pass runs.
@@ -56,6 +59,13 @@ fn linear(input: usize, output: usize, vb: VarBuilder) -> Result<Linear> {
         weight_t: inner.weight().t()?,
         bias: inner.bias().expect("candle_nn::linear has a bias").clone(),
     })
+}
+
+impl Linear {
+    /// `(rows, in)` times the weight, without the bias.
+    fn product(&self, xs: &Tensor) -> Result<Tensor> {
+        xs.matmul(&self.weight_t)
+    }
 }
 
 impl Module for Linear {
@@ -145,6 +155,19 @@ impl BertEmbeddings {
         let embeddings = self.layer_norm.forward(&embeddings, mode)?;
         dropout(&embeddings, self.dropout, mode)
     }
+
+    /// Inference over packed texts: `(tokens, hidden)` from `(tokens,)` ids and positions.
+    fn forward_packed(&self, packed: &Packed) -> Result<Tensor> {
+        let words = self.word_embeddings.forward(&packed.ids)?;
+        let positions = self.position_embeddings.forward(&packed.positions)?;
+        let types = self.token_type_embeddings.forward(&Tensor::zeros(
+            1,
+            DType::U32,
+            packed.ids.device(),
+        )?)?;
+        let embeddings = (words + positions)?.broadcast_add(&types)?;
+        self.layer_norm.forward(&embeddings, Mode::Infer)
+    }
 }
 
 struct BertSelfAttention {
@@ -198,6 +221,24 @@ impl BertSelfAttention {
         let probs = dropout(&probs, self.dropout, mode)?;
         let context = probs.matmul(&value)?.transpose(1, 2)?.contiguous()?;
         context.flatten_from(D::Minus2)
+    }
+
+    /// Inference over packed texts: the context rows of `queries`, `(rows, hidden)`.
+    fn forward_packed(&self, hidden: &Tensor, packed: &Packed, queries: Queries) -> Result<Tensor> {
+        let weight = Tensor::cat(&[&self.key.weight_t, &self.value.weight_t], 1)?;
+        let bias = Tensor::cat(&[&self.key.bias, &self.value.bias], 0)?;
+        let kv = hidden.matmul(&weight)?.broadcast_add(&bias)?;
+        let query = (self.query.forward(&packed.query_rows(hidden, queries)?)?
+            / (self.head_size as f64).sqrt())?;
+        query.apply_op2_no_bwd(
+            &kv,
+            &PackedAttention {
+                spans: Arc::clone(&packed.spans),
+                heads: self.heads,
+                head_size: self.head_size,
+                queries,
+            },
+        )
     }
 }
 
@@ -262,6 +303,72 @@ impl BertLayer {
             HiddenAct::Relu => inner.relu()?,
         };
         self.output.forward(&inner, &attended, mode)
+    }
+
+    /// Inference over packed texts, for the rows of `queries` only.
+    fn forward_packed(&self, hidden: &Tensor, packed: &Packed, queries: Queries) -> Result<Tensor> {
+        let context = self.attention.forward_packed(hidden, packed, queries)?;
+        let residual = packed.query_rows(hidden, queries)?;
+        let attended = self
+            .attention_output
+            .forward(&context, &residual, Mode::Infer)?;
+        let inner = match self.activation {
+            HiddenAct::Gelu => self
+                .intermediate
+                .product(&attended)?
+                .apply_op2_no_bwd(&self.intermediate.bias, &BiasGelu)?,
+            HiddenAct::GeluNew => self.intermediate.forward(&attended)?.gelu()?,
+            HiddenAct::Relu => self.intermediate.forward(&attended)?.relu()?,
+        };
+        self.output.forward(&inner, &attended, Mode::Infer)
+    }
+}
+
+/// Texts laid end to end with no padding, for [`BertClassifier::forward_packed`].
+pub struct Packed {
+    ids: Tensor,
+    positions: Tensor,
+    firsts: Tensor,
+    spans: Arc<[Span]>,
+}
+
+impl Packed {
+    /// Packs encoded texts (each with its special tokens, none empty).
+    ///
+    /// # Errors
+    /// An empty text, or a device allocation failure.
+    pub fn new(encoded: &[&[u32]], device: &Device) -> Result<Self> {
+        let tokens: usize = encoded.iter().map(|e| e.len()).sum();
+        let mut ids = Vec::with_capacity(tokens);
+        let mut positions = Vec::with_capacity(tokens);
+        let mut firsts = Vec::with_capacity(encoded.len());
+        let mut spans = Vec::with_capacity(encoded.len());
+        for e in encoded {
+            if e.is_empty() {
+                candle_core::bail!("packed texts: a text has no tokens");
+            }
+            firsts.push(ids.len() as u32);
+            spans.push(Span {
+                start: ids.len(),
+                len: e.len(),
+            });
+            ids.extend_from_slice(e);
+            positions.extend(0..e.len() as u32);
+        }
+        Ok(Packed {
+            ids: Tensor::from_vec(ids, tokens, device)?,
+            positions: Tensor::from_vec(positions, tokens, device)?,
+            firsts: Tensor::from_vec(firsts, encoded.len(), device)?,
+            spans: spans.into(),
+        })
+    }
+
+    /// The rows of `hidden` that `queries` names.
+    fn query_rows(&self, hidden: &Tensor, queries: Queries) -> Result<Tensor> {
+        match queries {
+            Queries::All => Ok(hidden.clone()),
+            Queries::First => hidden.index_select(&self.firsts, 0),
+        }
     }
 }
 
@@ -330,6 +437,33 @@ impl BertClassifier {
         let first = hidden.narrow(1, 0, 1)?.squeeze(1)?;
         let pooled = self.pooler.forward(&first)?.tanh()?;
         let pooled = dropout(&pooled, self.classifier_dropout, mode)?;
+        self.classifier.forward(&pooled)
+    }
+
+    /// Logits `(texts, labels)` for packed texts, at inference. The same numbers as
+    /// [`BertClassifier::forward`] with [`Mode::Infer`], with less work: no padding, and the
+    /// last layer runs its queries, feed-forward block and layer norms for each text's first
+    /// token only, the one the pooler reads.
+    ///
+    /// # Errors
+    /// Shape mismatches, which [`Packed::new`] never produces.
+    pub fn forward_packed(&self, packed: &Packed) -> Result<Tensor> {
+        let mut hidden = self.embeddings.forward_packed(packed)?;
+        let last = self.layers.len().saturating_sub(1);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let queries = if i == last {
+                Queries::First
+            } else {
+                Queries::All
+            };
+            hidden = layer.forward_packed(&hidden, packed, queries)?;
+        }
+        let first = if self.layers.is_empty() {
+            packed.query_rows(&hidden, Queries::First)?
+        } else {
+            hidden
+        };
+        let pooled = self.pooler.forward(&first)?.tanh()?;
         self.classifier.forward(&pooled)
     }
 }

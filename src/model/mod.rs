@@ -4,8 +4,10 @@
 //! `model.safetensors` (BertForSequenceClassification tensor names), and, for heihui-trained
 //! models, `decision.json`, `metrics.json` and `MODEL_CARD.md`.
 
+pub mod attention;
 pub mod bert;
 pub mod config;
+pub mod kernels;
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +18,7 @@ use crate::encode::Encoder;
 use crate::error::{Error, Result};
 use crate::label::Label;
 
-pub use bert::{BertClassifier, Mode};
+pub use bert::{BertClassifier, Mode, Packed};
 pub use config::{Config, HiddenAct, ModelSize};
 
 /// Probabilities in [`Label::ALL`] order.
@@ -116,8 +118,8 @@ impl Model {
         }
     }
 
-    /// The network, for training.
-    pub(crate) fn network(&self) -> &BertClassifier {
+    /// The network, for training and for measuring its forward passes.
+    pub fn network(&self) -> &BertClassifier {
         &self.bert
     }
 
@@ -155,8 +157,8 @@ impl Model {
         }
         let weights = self.dir.join("model.safetensors");
         let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let (ids, mask) = self.encoder.batch(encoded, self.bert.device())?;
-            let logits = self.bert.forward(&ids, &mask, Mode::Infer)?;
+            let packed = Packed::new(encoded, self.bert.device())?;
+            let logits = self.bert.forward_packed(&packed)?;
             candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()
         };
         let rows = run().map_err(|e| candle_error(&weights, e))?;
@@ -274,8 +276,8 @@ mod tests {
     }
 
     /// A model saved by transformers' `save_pretrained` loads here and gives the same
-    /// probabilities transformers computed (tests/fixtures/make_hf_tiny.py), batched with
-    /// padding as there.
+    /// probabilities transformers computed (tests/fixtures/make_hf_tiny.py), where they were
+    /// batched with padding and here are packed without it.
     #[test]
     fn transformers_model_gives_transformers_probabilities() {
         let model = Model::load(&fixture()).unwrap();
@@ -296,6 +298,38 @@ mod tests {
         // One at a time (no padding) gives the same.
         let single = model.forward_encoded(&refs[..1]).unwrap();
         assert!((single[0][2] - expected.probabilities[0][2]).abs() < 1e-4);
+    }
+
+    /// The packed inference path gives the padded path's probabilities, on the shipped model,
+    /// for texts of many lengths in one batch.
+    #[test]
+    fn packed_inference_matches_padded_inference() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small");
+        let model = Model::load(&dir).unwrap();
+        let ids: Vec<Vec<u32>> = [2usize, 3, 17, 64, 128, 5, 100]
+            .iter()
+            .enumerate()
+            .map(|(k, &len)| {
+                (0..len)
+                    .map(|j| ((k * 131 + j * 17) % 4000 + 5) as u32)
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+        let packed = model.forward_encoded(&refs).unwrap();
+        let (input, mask) = model.encoder().batch(&refs, &Device::Cpu).unwrap();
+        let padded = model
+            .network()
+            .forward(&input, &mask, Mode::Infer)
+            .and_then(|logits| candle_nn::ops::softmax_last_dim(&logits))
+            .and_then(|p| p.to_vec2::<f32>())
+            .unwrap();
+        for (i, (a, row)) in packed.iter().zip(&padded).enumerate() {
+            let b = model.to_label_order(row);
+            for k in 0..3 {
+                assert!((a[k] - b[k]).abs() < 1e-5, "text {i}: {a:?} vs {b:?}");
+            }
+        }
     }
 
     fn broken_copy(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
