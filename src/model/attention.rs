@@ -35,8 +35,9 @@ pub enum Queries {
 }
 
 /// Attention of queries `(rows, hidden)` over keys and values side by side in
-/// `(tokens, 2 * hidden)`, both already projected; the queries already carry the
-/// `1 / sqrt(head_size)` scale. The output has the queries' shape, heads merged.
+/// `(tokens, 2 * hidden)`, both multiplied by their weights but without their biases, which
+/// the kernel adds as it reads them (and the `scale` with the query bias). The output has the
+/// queries' shape, heads merged.
 #[derive(Debug, Clone)]
 pub struct PackedAttention {
     /// The texts, in row order.
@@ -47,6 +48,14 @@ pub struct PackedAttention {
     pub head_size: usize,
     /// All tokens or the first of each text.
     pub queries: Queries,
+    /// Multiplies the scores: `1 / sqrt(head_size)`.
+    pub scale: f32,
+    /// Query bias, `(hidden,)`.
+    pub query_bias: Vec<f32>,
+    /// Key bias, `(hidden,)`.
+    pub key_bias: Vec<f32>,
+    /// Value bias, `(hidden,)`.
+    pub value_bias: Vec<f32>,
 }
 
 impl PackedAttention {
@@ -78,18 +87,24 @@ impl PackedAttention {
         let blocks = len.div_ceil(LANES);
         let mut keys = vec![0f32; blocks * d * LANES];
         let mut scores = vec![0f32; blocks * LANES];
+        let mut q = vec![0f32; d];
         let text_kv = &kv[span.start * 2 * width..(span.start + len) * 2 * width];
         for head in 0..self.heads {
             for (j, kv_row) in text_kv.chunks_exact(2 * width).enumerate() {
                 let (block, lane) = (j / LANES, j % LANES);
                 let key = &kv_row[head * d..(head + 1) * d];
-                for (c, &k) in key.iter().enumerate() {
-                    keys[(block * d + c) * LANES + lane] = k;
+                let bias = &self.key_bias[head * d..(head + 1) * d];
+                for (c, (&k, &b)) in key.iter().zip(bias).enumerate() {
+                    keys[(block * d + c) * LANES + lane] = k + b;
                 }
             }
             for r in 0..self.query_rows(span) {
-                let q = &query[r * width + head * d..r * width + (head + 1) * d];
-                score_blocks(q, &keys, &mut scores);
+                let row = &query[r * width + head * d..r * width + (head + 1) * d];
+                let bias = &self.query_bias[head * d..(head + 1) * d];
+                for ((q, &x), &b) in q.iter_mut().zip(row).zip(bias) {
+                    *q = (x + b) * self.scale;
+                }
+                score_blocks(&q, &keys, &mut scores);
                 let probs = &mut scores[..len];
                 let top = max(probs);
                 for s in probs.iter_mut() {
@@ -98,9 +113,11 @@ impl PackedAttention {
                 let total = sum(probs);
                 let dst = &mut out[r * width + head * d..r * width + (head + 1) * d];
                 weigh_values(probs, text_kv, 2 * width, width + head * d, dst);
+                // The probabilities sum to one, so the value bias adds once.
                 let inv = 1.0 / total;
-                for o in dst.iter_mut() {
-                    *o *= inv;
+                let bias = &self.value_bias[head * d..(head + 1) * d];
+                for (o, &b) in dst.iter_mut().zip(bias) {
+                    *o = o.mul_add(inv, b);
                 }
             }
         }

@@ -15,7 +15,7 @@ use candle_nn::{embedding, Embedding, VarBuilder};
 
 use super::attention::{PackedAttention, Queries, Span};
 use super::config::{Config, HiddenAct};
-use super::kernels::BiasGelu;
+use super::kernels::{AddLayerNorm, BiasGelu};
 use crate::rng::Rng;
 
 /// How a forward pass runs.
@@ -99,6 +99,16 @@ impl LayerNorm {
         })
     }
 
+    /// This layer norm after adding two inputs and `bias`, fused (inference only).
+    fn after_sum(&self, bias: &Tensor) -> Result<AddLayerNorm> {
+        Ok(AddLayerNorm {
+            bias: bias.to_vec1()?,
+            gamma: self.weight.to_vec1()?,
+            beta: self.bias.to_vec1()?,
+            eps: self.eps as f32,
+        })
+    }
+
     fn forward(&self, xs: &Tensor, mode: Mode) -> Result<Tensor> {
         if matches!(mode, Mode::Infer) && xs.is_contiguous() {
             return candle_nn::ops::layer_norm(xs, &self.weight, &self.bias, self.eps as f32);
@@ -160,13 +170,8 @@ impl BertEmbeddings {
     fn forward_packed(&self, packed: &Packed) -> Result<Tensor> {
         let words = self.word_embeddings.forward(&packed.ids)?;
         let positions = self.position_embeddings.forward(&packed.positions)?;
-        let types = self.token_type_embeddings.forward(&Tensor::zeros(
-            1,
-            DType::U32,
-            packed.ids.device(),
-        )?)?;
-        let embeddings = (words + positions)?.broadcast_add(&types)?;
-        self.layer_norm.forward(&embeddings, Mode::Infer)
+        let types = self.token_type_embeddings.embeddings().get(0)?;
+        words.apply_op2_no_bwd(&positions, &self.layer_norm.after_sum(&types)?)
     }
 }
 
@@ -226,10 +231,8 @@ impl BertSelfAttention {
     /// Inference over packed texts: the context rows of `queries`, `(rows, hidden)`.
     fn forward_packed(&self, hidden: &Tensor, packed: &Packed, queries: Queries) -> Result<Tensor> {
         let weight = Tensor::cat(&[&self.key.weight_t, &self.value.weight_t], 1)?;
-        let bias = Tensor::cat(&[&self.key.bias, &self.value.bias], 0)?;
-        let kv = hidden.matmul(&weight)?.broadcast_add(&bias)?;
-        let query = (self.query.forward(&packed.query_rows(hidden, queries)?)?
-            / (self.head_size as f64).sqrt())?;
+        let kv = hidden.matmul(&weight)?;
+        let query = self.query.product(&packed.query_rows(hidden, queries)?)?;
         query.apply_op2_no_bwd(
             &kv,
             &PackedAttention {
@@ -237,6 +240,10 @@ impl BertSelfAttention {
                 heads: self.heads,
                 head_size: self.head_size,
                 queries,
+                scale: 1.0 / (self.head_size as f32).sqrt(),
+                query_bias: self.query.bias.to_vec1()?,
+                key_bias: self.key.bias.to_vec1()?,
+                value_bias: self.value.bias.to_vec1()?,
             },
         )
     }
@@ -263,6 +270,14 @@ impl BertOutput {
         let hidden = self.dense.forward(hidden)?;
         let hidden = dropout(&hidden, self.dropout, mode)?;
         self.layer_norm.forward(&(hidden + residual)?, mode)
+    }
+
+    /// As `forward` at inference, with bias, residual and layer norm fused.
+    fn forward_fused(&self, hidden: &Tensor, residual: &Tensor) -> Result<Tensor> {
+        let norm = self.layer_norm.after_sum(&self.dense.bias)?;
+        self.dense
+            .product(hidden)?
+            .apply_op2_no_bwd(residual, &norm)
     }
 }
 
@@ -309,9 +324,7 @@ impl BertLayer {
     fn forward_packed(&self, hidden: &Tensor, packed: &Packed, queries: Queries) -> Result<Tensor> {
         let context = self.attention.forward_packed(hidden, packed, queries)?;
         let residual = packed.query_rows(hidden, queries)?;
-        let attended = self
-            .attention_output
-            .forward(&context, &residual, Mode::Infer)?;
+        let attended = self.attention_output.forward_fused(&context, &residual)?;
         let inner = match self.activation {
             HiddenAct::Gelu => self
                 .intermediate
@@ -320,7 +333,7 @@ impl BertLayer {
             HiddenAct::GeluNew => self.intermediate.forward(&attended)?.gelu()?,
             HiddenAct::Relu => self.intermediate.forward(&attended)?.relu()?,
         };
-        self.output.forward(&inner, &attended, Mode::Infer)
+        self.output.forward_fused(&inner, &attended)
     }
 }
 
