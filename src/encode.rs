@@ -152,7 +152,7 @@ impl Encoder {
         self.tokenizer.get_vocab_size(true)
     }
 
-    /// The longest input in tokens, [CLS] and [SEP] included.
+    /// The longest input in tokens, `[CLS]` and `[SEP]` included.
     pub fn max_len(&self) -> usize {
         self.max_len
     }

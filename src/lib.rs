@@ -3,7 +3,7 @@
 //! leverage against lenders.
 //!
 //! A text flows one way through the stages, one module each:
-//! [`normalize`] (canonical form with an offset map back to the original) ->
+//! [`normalize()`] (canonical form with an offset map back to the original) ->
 //! [`segment`] (jieba, corpus phrases as words) -> [`matcher`] (corpus phrase hits with
 //! original spans) -> [`encode`] (tokenizer) -> [`model`] (candle BERT classifier) ->
 //! [`decide`] (probabilities + weighted hits -> label, confidence, reasons). [`train`] and

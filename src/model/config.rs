@@ -242,6 +242,6 @@ pub struct ModelSize {
     pub heads: usize,
     /// Feed-forward width.
     pub intermediate: usize,
-    /// Longest input in tokens, [CLS] and [SEP] included.
+    /// Longest input in tokens, `[CLS]` and `[SEP]` included.
     pub max_len: usize,
 }
