@@ -315,6 +315,15 @@ mod tests {
         }
     }
 
+    fn largest_difference(a: &candle_core::Tensor, b: &candle_core::Tensor) -> f32 {
+        (a - b)
+            .and_then(|d| d.abs())
+            .and_then(|d| d.flatten_all())
+            .and_then(|d| d.max(0))
+            .and_then(|d| d.to_scalar::<f32>())
+            .unwrap()
+    }
+
     #[test]
     fn add_layer_norm_matches_candle_steps() {
         use candle_core::{Device, Tensor};
@@ -332,16 +341,7 @@ mod tests {
         let ours = a.apply_op2_no_bwd(&b, &op).unwrap();
         let sum = (a + b).unwrap().broadcast_add(&bias).unwrap();
         let theirs = candle_nn::ops::layer_norm(&sum, &gamma, &beta, 1e-12).unwrap();
-        let diff = (ours - theirs)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = largest_difference(&ours, &theirs);
         assert!(diff < 1e-5, "largest difference {diff}");
     }
 
@@ -352,16 +352,7 @@ mod tests {
         let b = Tensor::randn(0f32, 1.0, 24, &Device::Cpu).unwrap();
         let ours = x.apply_op2_no_bwd(&b, &BiasGelu).unwrap();
         let theirs = x.broadcast_add(&b).unwrap().gelu_erf().unwrap();
-        let diff = (ours - theirs)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = largest_difference(&ours, &theirs);
         assert!(diff < 1e-5, "largest difference {diff}");
     }
 }
