@@ -234,11 +234,18 @@ impl BertSelfAttention {
         context.flatten_from(D::Minus2)
     }
 
-    /// Inference over packed texts: the context rows of `queries`, `(rows, hidden)`.
-    fn forward_packed(&self, hidden: &Tensor, packed: &Packed, queries: Queries) -> Result<Tensor> {
+    /// Inference over packed texts: the context of `asking`, the rows of `hidden` that
+    /// `queries` names, `(rows, hidden)`.
+    fn forward_packed(
+        &self,
+        hidden: &Tensor,
+        asking: &Tensor,
+        packed: &Packed,
+        queries: Queries,
+    ) -> Result<Tensor> {
         let weight = Tensor::cat(&[&self.key.weight_t, &self.value.weight_t], 1)?;
         let kv = hidden.matmul(&weight)?;
-        let query = self.query.product(&packed.query_rows(hidden, queries)?)?;
+        let query = self.query.product(asking)?;
         query.apply_op2_no_bwd(
             &kv,
             &PackedAttention {
@@ -328,8 +335,10 @@ impl BertLayer {
 
     /// Inference over packed texts, for the rows of `queries` only.
     fn forward_packed(&self, hidden: &Tensor, packed: &Packed, queries: Queries) -> Result<Tensor> {
-        let context = self.attention.forward_packed(hidden, packed, queries)?;
         let residual = packed.query_rows(hidden, queries)?;
+        let context = self
+            .attention
+            .forward_packed(hidden, &residual, packed, queries)?;
         let attended = self.attention_output.forward_fused(&context, &residual)?;
         let inner = match self.activation {
             HiddenAct::Gelu => self

@@ -3,8 +3,8 @@
 //! addition and erf GELU fused into one pass over the activations.
 //!
 //! The model's other per-element costs at inference were libm's scalar `erff` (about 6% of a
-//! forward pass) and `expf` in attention (about 3%, and most of the attention kernel's time
-//! once its products were vectorised), measured with `perf` on `cargo bench --bench model`.
+//! forward pass) and `expf` in attention (about 3%, and the largest single part of the attention
+//! kernel's samples once its products were vectorised), measured with `perf` on `cargo bench --bench model`.
 
 use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape};
 use rayon::prelude::*;
@@ -161,8 +161,8 @@ impl CustomOp2 for BiasGelu {
 /// `layer_norm(a + b + bias)` over rows of `(rows, width)` inputs `a` and `b`: a dense layer's
 /// bias, the residual connection and the layer norm after it in one pass (and, for the
 /// embeddings, word + position + token-type rows). Runs on rayon's pool with the matrix
-/// products, instead of candle's separate pool for elementwise steps, which on two cores
-/// spent a quarter of a `heihui label` run spinning (`perf`).
+/// products, instead of candle's separate pool for elementwise steps: on two cores, waiting
+/// for that pool's threads alone (`BarrierGuard::drop`) was 11% of a `heihui label` profile.
 #[derive(Debug, Clone)]
 pub struct AddLayerNorm {
     /// Added to every row, `(width,)`.

@@ -176,10 +176,9 @@ impl Model {
         out
     }
 
-    /// Label probabilities for normalised texts, `batch_size` texts per forward pass (packed
-    /// without padding; batches group texts of similar length so that their attention work,
-    /// which grows with length squared, splits evenly over threads); results come back in
-    /// input order.
+    /// Label probabilities for normalised texts, `batch_size` texts per forward pass, packed
+    /// without padding. Batches still group texts of similar length, as they did when they were
+    /// padded (not re-measured since packing); results come back in input order.
     ///
     /// # Errors
     /// A candle failure, which well-formed inputs do not cause.
