@@ -34,6 +34,8 @@ fn packed_flops(cfg: &Config, texts: usize, seq: usize) -> usize {
 }
 
 fn forward(c: &mut Criterion) {
+    // As the `heihui` binary runs.
+    heihui::model::allocator::keep_freed_activations();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small");
     let model = Model::load(&dir).expect("the shipped model");
     let cfg = model.config().clone();

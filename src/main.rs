@@ -5,6 +5,7 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    heihui::model::allocator::keep_freed_activations();
     match cli::run() {
         Ok(code) => code,
         Err(err) => {

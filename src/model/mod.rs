@@ -4,6 +4,7 @@
 //! `model.safetensors` (BertForSequenceClassification tensor names), and, for heihui-trained
 //! models, `decision.json`, `metrics.json` and `MODEL_CARD.md`.
 
+pub mod allocator;
 pub mod attention;
 pub mod bert;
 pub mod config;
