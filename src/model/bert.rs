@@ -177,7 +177,8 @@ impl BertEmbeddings {
         let words = self.word_embeddings.forward(&packed.ids)?;
         let positions = self.position_embeddings.forward(&packed.positions)?;
         let types = self.token_type_embeddings.embeddings().get(0)?;
-        words.apply_op2_no_bwd(&positions, &self.layer_norm.after_sum(&types)?)
+        words.inplace_op2(&positions, &self.layer_norm.after_sum(&types)?)?;
+        Ok(words)
     }
 }
 
@@ -246,7 +247,7 @@ impl BertSelfAttention {
         let weight = Tensor::cat(&[&self.key.weight_t, &self.value.weight_t], 1)?;
         let kv = hidden.matmul(&weight)?;
         let query = self.query.product(asking)?;
-        query.apply_op2_no_bwd(
+        query.inplace_op2(
             &kv,
             &PackedAttention {
                 spans: Arc::clone(&packed.spans),
@@ -258,7 +259,8 @@ impl BertSelfAttention {
                 key_bias: self.key.bias.to_vec1()?,
                 value_bias: self.value.bias.to_vec1()?,
             },
-        )
+        )?;
+        Ok(query)
     }
 }
 
@@ -288,9 +290,9 @@ impl BertOutput {
     /// As `forward` at inference, with bias, residual and layer norm fused.
     fn forward_fused(&self, hidden: &Tensor, residual: &Tensor) -> Result<Tensor> {
         let norm = self.layer_norm.after_sum(&self.dense.bias)?;
-        self.dense
-            .product(hidden)?
-            .apply_op2_no_bwd(residual, &norm)
+        let out = self.dense.product(hidden)?;
+        out.inplace_op2(residual, &norm)?;
+        Ok(out)
     }
 }
 
@@ -341,10 +343,11 @@ impl BertLayer {
             .forward_packed(hidden, &residual, packed, queries)?;
         let attended = self.attention_output.forward_fused(&context, &residual)?;
         let inner = match self.activation {
-            HiddenAct::Gelu => self
-                .intermediate
-                .product(&attended)?
-                .apply_op2_no_bwd(&self.intermediate.bias, &BiasGelu)?,
+            HiddenAct::Gelu => {
+                let inner = self.intermediate.product(&attended)?;
+                inner.inplace_op2(&self.intermediate.bias, &BiasGelu)?;
+                inner
+            }
             HiddenAct::GeluNew => self.intermediate.forward(&attended)?.gelu()?,
             HiddenAct::Relu => self.intermediate.forward(&attended)?.relu()?,
         };

@@ -6,7 +6,7 @@
 //! forward pass) and `expf` in attention (about 3%, and the largest single part of the attention
 //! kernel's samples once its products were vectorised), measured with `perf` on `cargo bench --bench model`.
 
-use candle_core::{CpuStorage, CustomOp2, Layout, Result, Shape};
+use candle_core::{CpuStorage, InplaceOp2, Layout, Result};
 use rayon::prelude::*;
 
 /// `e^x`, with a relative error under 2e-7 for `x` in `[-87, 88]`, and `e^-87` (under 2e-38)
@@ -83,15 +83,17 @@ pub fn erf(x: f32) -> f32 {
     y.copysign(x)
 }
 
-/// `gelu(x + bias)` with the erf GELU, `(rows, width)` activations and a `(width,)` bias.
+/// `gelu(x + bias)` with the erf GELU over `(rows, width)` activations, in place, and a
+/// `(width,)` bias. In place because the activations are a matrix product's fresh output:
+/// a new 8 MB buffer at batch 32, sequence 128 cost its zeroing (`memset`, 4% of a forward
+/// pass under perf) and a second trip through the cache.
 #[derive(Debug, Clone, Copy)]
 pub struct BiasGelu;
 
 /// One chunk of rows, as pulp's dispatch takes it (see `attention.rs`).
 struct GeluRows<'a> {
-    rows: &'a [f32],
+    rows: &'a mut [f32],
     bias: &'a [f32],
-    out: &'a mut [f32],
 }
 
 impl pulp::WithSimd for GeluRows<'_> {
@@ -100,14 +102,10 @@ impl pulp::WithSimd for GeluRows<'_> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
         let width = self.bias.len();
-        for (row, out) in self
-            .rows
-            .chunks_exact(width)
-            .zip(self.out.chunks_exact_mut(width))
-        {
-            for ((o, &x), &b) in out.iter_mut().zip(row).zip(self.bias) {
-                let x = x + b;
-                *o = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+        for row in self.rows.chunks_exact_mut(width) {
+            for (x, &b) in row.iter_mut().zip(self.bias) {
+                let v = *x + b;
+                *x = 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2));
             }
         }
     }
@@ -129,38 +127,53 @@ pub(crate) fn contiguous_f32<'a>(
     Ok(&data[start..end])
 }
 
+/// As [`contiguous_f32`], for the tensor an in-place op writes.
+pub(crate) fn contiguous_f32_mut<'a>(
+    storage: &'a mut CpuStorage,
+    layout: &Layout,
+    op: &str,
+    what: &str,
+) -> Result<&'a mut [f32]> {
+    let CpuStorage::F32(data) = storage else {
+        candle_core::bail!("{op}: {what} must be f32");
+    };
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("{op}: {what} must be contiguous");
+    };
+    Ok(&mut data[start..end])
+}
+
 /// Rows per parallel task: enough work to outweigh handing it to another thread.
 const ROWS_PER_TASK: usize = 64;
 
-impl CustomOp2 for BiasGelu {
+impl InplaceOp2 for BiasGelu {
     fn name(&self) -> &'static str {
         "bias-gelu"
     }
 
     fn cpu_fwd(
         &self,
-        x_storage: &CpuStorage,
+        x_storage: &mut CpuStorage,
         x_layout: &Layout,
         b_storage: &CpuStorage,
         b_layout: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let x = contiguous_f32(x_storage, x_layout, self.name(), "activations")?;
-        let bias = contiguous_f32(b_storage, b_layout, self.name(), "bias")?;
+    ) -> Result<()> {
         let (rows, width) = x_layout.shape().dims2()?;
+        let x = contiguous_f32_mut(x_storage, x_layout, self.name(), "activations")?;
+        let bias = contiguous_f32(b_storage, b_layout, self.name(), "bias")?;
         if bias.len() != width || width == 0 {
             candle_core::bail!("bias-gelu: bias of {} for rows of {width}", bias.len());
         }
-        let mut out = vec![0f32; rows * width];
-        x.par_chunks(ROWS_PER_TASK * width)
-            .zip(out.par_chunks_mut(ROWS_PER_TASK * width))
-            .for_each(|(rows, out)| pulp::Arch::new().dispatch(GeluRows { rows, bias, out }));
-        Ok((CpuStorage::F32(out), Shape::from((rows, width))))
+        debug_assert_eq!(x.len(), rows * width);
+        x.par_chunks_mut(ROWS_PER_TASK * width)
+            .for_each(|rows| pulp::Arch::new().dispatch(GeluRows { rows, bias }));
+        Ok(())
     }
 }
 
-/// `layer_norm(a + b + bias)` over rows of `(rows, width)` inputs `a` and `b`: a dense layer's
-/// bias, the residual connection and the layer norm after it in one pass (and, for the
-/// embeddings, word + position + token-type rows). Runs on rayon's pool with the matrix
+/// `a = layer_norm(a + b + bias)` in place over rows of `(rows, width)` inputs `a` and `b`: a
+/// dense layer's bias, the residual connection and the layer norm after it in one pass (and,
+/// for the embeddings, word + position + token-type rows). Runs on rayon's pool with the matrix
 /// products, instead of candle's separate pool for elementwise steps: on two cores, waiting
 /// for that pool's threads alone (`BarrierGuard::drop`) was 11% of a `heihui label` profile.
 #[derive(Debug, Clone)]
@@ -178,9 +191,8 @@ pub struct AddLayerNorm {
 /// One chunk of rows of [`AddLayerNorm`], as pulp's dispatch takes it.
 struct AddNormRows<'a> {
     op: &'a AddLayerNorm,
-    a: &'a [f32],
+    a: &'a mut [f32],
     b: &'a [f32],
-    out: &'a mut [f32],
 }
 
 impl pulp::WithSimd for AddNormRows<'_> {
@@ -190,10 +202,13 @@ impl pulp::WithSimd for AddNormRows<'_> {
     fn with_simd<S: pulp::Simd>(self, _simd: S) {
         let op = self.op;
         let width = op.gamma.len();
-        let rows = self.a.chunks_exact(width).zip(self.b.chunks_exact(width));
-        for ((a, b), out) in rows.zip(self.out.chunks_exact_mut(width)) {
-            for (((o, &a), &b), &bias) in out.iter_mut().zip(a).zip(b).zip(&op.bias) {
-                *o = a + b + bias;
+        for (out, b) in self
+            .a
+            .chunks_exact_mut(width)
+            .zip(self.b.chunks_exact(width))
+        {
+            for ((o, &b), &bias) in out.iter_mut().zip(b).zip(&op.bias) {
+                *o += b + bias;
             }
             let mean = sum(out) / width as f32;
             for o in out.iter_mut() {
@@ -208,21 +223,21 @@ impl pulp::WithSimd for AddNormRows<'_> {
     }
 }
 
-impl CustomOp2 for AddLayerNorm {
+impl InplaceOp2 for AddLayerNorm {
     fn name(&self) -> &'static str {
         "add-layer-norm"
     }
 
     fn cpu_fwd(
         &self,
-        a_storage: &CpuStorage,
+        a_storage: &mut CpuStorage,
         a_layout: &Layout,
         b_storage: &CpuStorage,
         b_layout: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let a = contiguous_f32(a_storage, a_layout, self.name(), "first input")?;
-        let b = contiguous_f32(b_storage, b_layout, self.name(), "second input")?;
+    ) -> Result<()> {
         let (rows, width) = a_layout.shape().dims2()?;
+        let a = contiguous_f32_mut(a_storage, a_layout, self.name(), "first input")?;
+        let b = contiguous_f32(b_storage, b_layout, self.name(), "second input")?;
         let fits = [self.bias.len(), self.gamma.len(), self.beta.len()] == [width; 3];
         if b_layout.dims() != [rows, width] || !fits || width == 0 {
             candle_core::bail!(
@@ -232,20 +247,11 @@ impl CustomOp2 for AddLayerNorm {
                 self.gamma.len()
             );
         }
-        let mut out = vec![0f32; rows * width];
         let chunk = ROWS_PER_TASK * width;
-        a.par_chunks(chunk)
+        a.par_chunks_mut(chunk)
             .zip(b.par_chunks(chunk))
-            .zip(out.par_chunks_mut(chunk))
-            .for_each(|((a, b), out)| {
-                pulp::Arch::new().dispatch(AddNormRows {
-                    op: self,
-                    a,
-                    b,
-                    out,
-                })
-            });
-        Ok((CpuStorage::F32(out), Shape::from((rows, width))))
+            .for_each(|(a, b)| pulp::Arch::new().dispatch(AddNormRows { op: self, a, b }));
+        Ok(())
     }
 }
 
@@ -338,8 +344,9 @@ mod tests {
             beta: beta.to_vec1().unwrap(),
             eps: 1e-12,
         };
-        let ours = a.apply_op2_no_bwd(&b, &op).unwrap();
-        let sum = (a + b).unwrap().broadcast_add(&bias).unwrap();
+        let sum = (&a + &b).unwrap().broadcast_add(&bias).unwrap();
+        a.inplace_op2(&b, &op).unwrap();
+        let ours = a;
         let theirs = candle_nn::ops::layer_norm(&sum, &gamma, &beta, 1e-12).unwrap();
         let diff = largest_difference(&ours, &theirs);
         assert!(diff < 1e-5, "largest difference {diff}");
@@ -350,8 +357,9 @@ mod tests {
         use candle_core::{Device, Tensor};
         let x = Tensor::randn(0f32, 3.0, (130, 24), &Device::Cpu).unwrap();
         let b = Tensor::randn(0f32, 1.0, 24, &Device::Cpu).unwrap();
-        let ours = x.apply_op2_no_bwd(&b, &BiasGelu).unwrap();
         let theirs = x.broadcast_add(&b).unwrap().gelu_erf().unwrap();
+        x.inplace_op2(&b, &BiasGelu).unwrap();
+        let ours = x;
         let diff = largest_difference(&ours, &theirs);
         assert!(diff < 1e-5, "largest difference {diff}");
     }
