@@ -27,17 +27,35 @@ ours = list(csv.DictReader(open(f"{work}/heihui.csv", encoding="utf-8")))
 theirs = list(csv.DictReader(open(f"{work}/python.csv", encoding="utf-8")))
 no_hits = [(a, b) for a, b in zip(ours, theirs) if not a["hits"]]
 same = sum(a["label"] == b["label"] for a, b in no_hits)
-def model_label(reason):
-    # "model: normal 0.01, malicious_complaint 0.02, debt_optimization 0.97; ..."
-    parts = reason.split(";")[0].removeprefix("model: ").split(", ")
-    scores = {p.split(" ")[0]: float(p.split(" ")[1]) for p in parts}
-    return max(scores, key=scores.get)
-import re
-# Texts the normaliser leaves as they are (CJK, Chinese punctuation, lower-case ASCII letters
-# and digits) and short enough that neither side truncates: both models see the same tokens.
-plain = re.compile(r"^[\u4e00-\u9fff，。！？、：；0-9a-z]{1,100}$")
-short = [(a, b) for a, b in zip(ours, theirs) if plain.match(a["投诉内容"])]
-same_model = sum(model_label(a["reason"]) == b["label"] for a, b in short)
+# The model alone, on texts both sides feed it as the same tokens: distinct texts of at most
+# 100 characters (no truncation on either side) that heihui's normaliser leaves as they are
+# (`heihui segment --json`; traditional characters, variants and symbols change the tokens).
+# heihui's model-only probabilities (`heihui classify --json`) against transformers' softmax.
+import json, subprocess
+import torch
+from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerFast
+model_dir = "models/heihui-zh-small"
+texts = sorted({a["投诉内容"] for a in ours if 0 < len(a["投诉内容"]) <= 100 and "\n" not in a["投诉内容"]})
+def heihui(*args):
+    out = subprocess.run(["target/release/heihui", *args], input="\n".join(texts) + "\n",
+                         capture_output=True, text=True, check=True).stdout
+    return [json.loads(line) for line in out.splitlines()]
+normalized = {s["text"]: s["normalized"] for s in heihui("segment", "--json")}
+texts = [t for t in texts if normalized.get(t) == t]
+ours_model = {c["text"]: c["model_probabilities"] for c in heihui("classify", "--json", "--model", model_dir)}
+tokenizer = PreTrainedTokenizerFast(tokenizer_file=f"{model_dir}/tokenizer.json", unk_token="[UNK]",
+                                    pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]")
+model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+same_model, largest = 0, 0.0
+with torch.inference_mode():
+    for i in range(0, len(texts), 64):
+        batch = texts[i:i + 64]
+        enc = tokenizer(batch, padding=True, truncation=True, max_length=128, return_tensors="pt")
+        for text, probs in zip(batch, torch.softmax(model(**enc).logits, -1).tolist()):
+            theirs_p = {model.config.id2label[k]: p for k, p in enumerate(probs)}
+            mine = ours_model[text]
+            same_model += max(mine, key=mine.get) == max(theirs_p, key=theirs_p.get)
+            largest = max(largest, max(abs(mine[k] - theirs_p[k]) for k in theirs_p))
 h_rate, p_rate = rows / float(h_sec), rows / float(p_sec)
 print(f"| system | rows/s | peak memory |")
 print(f"| --- | --- | --- |")
@@ -45,7 +63,8 @@ print(f"| heihui label | {h_rate:.0f} | {int(h_kb) / 1024:.0f} MB |")
 print(f"| pandas + jieba + transformers | {p_rate:.0f} | {int(p_kb) / 1024:.0f} MB |")
 print(f"speed ratio heihui / python: {h_rate / p_rate:.2f}")
 print(f"rows without phrase hits: {len(no_hits)}; same final label: {same} ({100 * same / max(1, len(no_hits)):.1f}%)")
-print(f"plain texts of at most 100 characters (same tokens on both sides): {len(short)}; "
-      f"same model label: {same_model} ({100 * same_model / max(1, len(short)):.2f}%)")
+print(f"distinct texts of at most 100 characters the normaliser leaves unchanged (same tokens on "
+      f"both sides): {len(texts)}; same model label: {same_model} "
+      f"({100 * same_model / max(1, len(texts)):.2f}%); largest probability difference: {largest:.1e}")
 PY
 rm -rf "$work"
