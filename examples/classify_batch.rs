@@ -8,6 +8,9 @@ use std::path::Path;
 use heihui::classify::Classifier;
 
 fn main() -> Result<(), heihui::Error> {
+    // A program that runs many batches keeps the forward pass's freed buffers for reuse, as
+    // the heihui binary does; one batch does not need it, but it costs nothing.
+    heihui::model::allocator::keep_freed_activations();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let classifier = Classifier::load(&root.join("models/heihui-zh-small"), &root.join("corpus"))?;
     let texts = [
