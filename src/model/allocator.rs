@@ -5,15 +5,18 @@
 //! `mmap` and gives them back on `free`, or trims them off the top of the heap, so each batch
 //! pays for fresh zeroed pages again: page faults and `brk` calls took about a fifth of the
 //! packed forward pass's samples under perf at batch 32, sequence 128. Keeping freed blocks
-//! for reuse took that path from 92 to 144 GFLOP/s in one run (`cargo bench --bench model`
-//! with glibc's tunables set to these values; BENCHMARKS.md). Peak memory is unchanged: the
-//! kept blocks are the ones the last batch used.
+//! for reuse took that path from 92.0 to 140.7 GFLOP/s in consecutive runs of `cargo bench
+//! --bench model` (BENCHMARKS.md). Peak memory is unchanged: the kept blocks are the ones the
+//! last batch used (80-81 MB for `heihui label` on 100,000 rows, 86 MB before).
 
-/// Allocations up to this size come from the heap rather than `mmap`: glibc's largest
-/// automatic threshold, above the largest activation of a batch of 32 texts of 128 tokens.
+/// Allocations below this size come from the heap rather than `mmap`: the largest value glibc
+/// takes on 64-bit systems. The largest activation, the feed-forward block's, is 8 MB for 32
+/// texts of 128 tokens (the default batch) and stays below it up to 127 such texts.
 pub const MMAP_THRESHOLD: usize = 32 << 20;
 
-/// Free memory at the top of the heap up to this size stays with the process.
+/// Free memory at the top of the heap up to this size stays with the process: above the
+/// 191 MB peak of `heihui label --batch-size 128` (BENCHMARKS.md), so no batch size measured
+/// there gives memory back between batches.
 pub const TRIM_THRESHOLD: usize = 256 << 20;
 
 /// Whether the allocator took the settings.
@@ -27,8 +30,9 @@ pub enum Tuning {
 }
 
 /// Sets [`MMAP_THRESHOLD`] and [`TRIM_THRESHOLD`] for glibc's malloc. Call it once at the
-/// start of a program that runs many forward passes, before other threads start: the
-/// `heihui` binary and the model benchmark do.
+/// start of a program that runs many forward passes, before other threads start (a call is
+/// safe at any time; it only governs what is allocated and freed after it): the `heihui`
+/// binary, the model benchmark and the library example do.
 pub fn keep_freed_activations() -> Tuning {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
@@ -50,7 +54,8 @@ mod tests {
     use super::*;
 
     #[test]
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // 32-bit glibc refuses an mmap threshold above 512 KB.
+    #[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
     fn glibc_takes_the_thresholds() {
         assert_eq!(keep_freed_activations(), Tuning::Applied);
     }

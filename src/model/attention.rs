@@ -12,8 +12,8 @@
 //! four queries at a time share each key and value load, and their accumulators stay in
 //! registers. Written as plain arrays for the compiler to vectorise, the four-query loops
 //! kept their accumulators on the stack (scalar multiply-adds under `perf annotate`), and the
-//! packed forward pass ran at 99.6 GFLOP/s against 161.6 with the vectors (batch 32,
-//! sequence 128, one `cargo bench --bench model` session).
+//! packed forward pass ran at 99.6 GFLOP/s (batch 32, sequence 128, `cargo bench --bench
+//! model`); with the vectors, in the next run, at 161.6 (BENCHMARKS.md).
 
 use std::sync::Arc;
 
@@ -132,10 +132,13 @@ impl PackedAttention {
                 }
                 let vectors = S::as_mut_simd_f32s(&mut scores).0;
                 match n {
+                    // Queries times key blocks at once: 4 x 2 or 1 x 8 accumulators, enough
+                    // independent multiply-adds to cover the FMA latency, and with the keys
+                    // and a broadcast query component within AVX2's 16 registers.
                     QUERY_GROUP => keys.score::<S, QUERY_GROUP, 2>(simd, &q, vectors),
                     _ => {
-                        let rows = q.chunks_exact(d).zip(vectors.chunks_exact_mut(blocks));
-                        for (q, scores) in rows.take(n) {
+                        let pairs = q.chunks_exact(d).zip(vectors.chunks_exact_mut(blocks));
+                        for (q, scores) in pairs.take(n) {
                             keys.score::<S, 1, 8>(simd, q, scores);
                         }
                     }
@@ -329,7 +332,8 @@ impl InplaceOp2 for PackedAttention {
         let query_rows: usize = self.spans.iter().map(|s| self.query_rows(s)).sum();
         if q_layout.dims() != [query_rows, width] || kv_layout.dims() != [tokens, 2 * width] {
             candle_core::bail!(
-                "packed attention: queries {:?} and keys/values {:?} do not fit {} texts of {tokens} tokens",
+                "packed attention: queries {:?} and keys/values {:?} do not fit {} texts of \
+                 {tokens} tokens",
                 q_layout.dims(),
                 kv_layout.dims(),
                 self.spans.len()
@@ -396,10 +400,11 @@ mod tests {
             .collect()
     }
 
-    /// Vectors of 1, 8 and 16 lanes and the processor's own, every query grouping (groups of four and the rest) and key
-    /// blocking (whole groups, a lone block, a partial block), against the definition.
+    /// Vectors of 1, 8 and 16 lanes and the processor's own, every query grouping (groups of
+    /// four and the rest) and key blocking (whole groups, a lone block, a partial block),
+    /// against the definition.
     #[test]
-    fn both_vector_widths_match_the_definition() {
+    fn every_vector_width_matches_the_definition() {
         let mut rng = Rng::new(7);
         let lens = [1usize, 3, 4, 9, 16, 17, 33, 40];
         let mut spans = Vec::new();
@@ -458,7 +463,8 @@ mod tests {
                         .fold(0f32, f32::max);
                     assert!(
                         worst < 1e-5,
-                        "{lanes} lanes, {heads}x{head_size}, {queries:?}: largest difference {worst}"
+                        "{lanes} lanes, {heads}x{head_size}, {queries:?}: \
+                         largest difference {worst}"
                     );
                 }
             }

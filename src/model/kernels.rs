@@ -1,10 +1,13 @@
 //! Elementwise kernels for inference: `exp` and `erf` written so that the compiler vectorises
-//! them (no calls into libm per element, no branches), and the feed-forward block's bias
-//! addition and erf GELU fused into one pass over the activations.
+//! them (no calls into libm per element, no branches); the feed-forward block's bias addition
+//! and erf GELU fused into one pass ([`BiasGelu`]); and a bias, residual and layer norm fused
+//! into another ([`AddLayerNorm`]). Both ops write over their first input, a matrix product's
+//! fresh output, rather than into a new zeroed buffer.
 //!
 //! The model's other per-element costs at inference were libm's scalar `erff` (about 6% of a
-//! forward pass) and `expf` in attention (about 3%, and the largest single part of the attention
-//! kernel's samples once its products were vectorised), measured with `perf` on `cargo bench --bench model`.
+//! forward pass) and `expf` in attention (about 3%, and the largest single part of the
+//! attention kernel's samples once its products were vectorised), measured with `perf` on
+//! `cargo bench --bench model`.
 
 use candle_core::{CpuStorage, InplaceOp2, Layout, Result};
 use rayon::prelude::*;
