@@ -189,14 +189,20 @@ pub fn reason(verdict: &Verdict, hits: &[Hit]) -> String {
     out
 }
 
-/// Fits the decision parameters on labelled evidence to maximise macro-F1: a grid search
-/// over the hit scales and the two non-normal biases (normal's bias is the reference, 0).
-/// Ties keep the smaller parameters, so the fit moves away from the model only when the
-/// data asks for it.
+/// Fits the decision parameters on labelled evidence: a grid search over the hit scales and
+/// the two non-normal biases (normal's bias is the reference, 0), scored by macro-F1.
+///
+/// The grid has thousands of settings and a dev split a few hundred rows, so the single best
+/// setting fits that split's noise: on this project's data it chose a debt-optimisation bias of
+/// -2.0, which gained 0.012 macro-F1 on dev and lost 0.008 on test against the untuned
+/// default. The fit therefore keeps the setting nearest [`Decision::default`] among those
+/// within one standard error of the best score (the "one standard error" rule of model
+/// selection), and moves away from the default only as far as the data clearly asks.
+/// Returns the setting and its macro-F1 on `rows`.
 pub fn tune(rows: &[(Probabilities, [f32; 3], f32, Label)]) -> (Decision, f64) {
     let scales = [0.0f32, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0];
     let biases: Vec<f32> = (-8..=8).map(|i| i as f32 * 0.25).collect();
-    let mut best = (Decision::default(), -1.0f64, f32::INFINITY);
+    let mut candidates = Vec::new();
     for &hit_scale in &scales {
         for &warning_scale in &scales {
             for &b1 in &biases {
@@ -219,15 +225,44 @@ pub fn tune(rows: &[(Probabilities, [f32; 3], f32, Label)]) -> (Decision, f64) {
                         confusion[gold.index()][pred] += 1;
                     }
                     let f1 = crate::eval::Metrics::from_confusion(confusion).macro_f1;
-                    let size = hit_scale + warning_scale + b1.abs() + b2.abs();
-                    if f1 > best.1 + 1e-9 || ((f1 - best.1).abs() <= 1e-9 && size < best.2) {
-                        best = (d, f1, size);
-                    }
+                    candidates.push((d, f1));
                 }
             }
         }
     }
-    (best.0, best.1)
+    nearest_within_one_error(candidates, rows.len())
+}
+
+/// How far a decision's parameters are from [`Decision::default`]'s.
+fn distance_from_default(d: &Decision) -> f32 {
+    let default = Decision::default();
+    (d.hit_scale - default.hit_scale).abs()
+        + (d.warning_scale - default.warning_scale).abs()
+        + d.bias
+            .iter()
+            .zip(default.bias)
+            .map(|(b, d)| (b - d).abs())
+            .sum::<f32>()
+}
+
+/// Of `(decision, score)` candidates scored on `rows` rows, the one nearest the default among
+/// those within one standard error of the best score, `sqrt(best (1 - best) / rows)`; the
+/// higher score breaks a tie. `(default, -1)` when there are none.
+fn nearest_within_one_error(candidates: Vec<(Decision, f64)>, rows: usize) -> (Decision, f64) {
+    let best = candidates
+        .iter()
+        .map(|(_, f1)| *f1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let error = (best * (1.0 - best) / rows.max(1) as f64).max(0.0).sqrt();
+    candidates
+        .into_iter()
+        .filter(|(_, f1)| *f1 >= best - error - 1e-9)
+        .min_by(|(a, fa), (b, fb)| {
+            distance_from_default(a)
+                .total_cmp(&distance_from_default(b))
+                .then(fb.total_cmp(fa))
+        })
+        .unwrap_or((Decision::default(), -1.0))
 }
 
 #[cfg(test)]
@@ -297,5 +332,31 @@ mod tests {
         let (d, f1) = tune(&rows);
         assert!(d.bias[1] > 0.0, "{d:?}");
         assert!(f1 > 0.6, "{f1}");
+    }
+
+    fn with_bias(b2: f32) -> Decision {
+        Decision {
+            bias: [0.0, 0.0, b2],
+            ..Decision::default()
+        }
+    }
+
+    #[test]
+    fn tuning_keeps_the_nearest_setting_within_one_standard_error() {
+        // On 400 rows at macro-F1 0.93 one standard error is about 0.0128.
+        let candidates = vec![
+            (with_bias(-2.0), 0.930),
+            (with_bias(-0.5), 0.920),
+            (with_bias(-0.25), 0.910),
+            (Decision::default(), 0.905),
+        ];
+        let (d, f1) = nearest_within_one_error(candidates.clone(), 400);
+        assert_eq!((d, f1), (with_bias(-0.5), 0.920));
+        // With ten times the rows the error is about 0.004 and only the best qualifies.
+        let (d, _) = nearest_within_one_error(candidates, 4000);
+        assert_eq!(d, with_bias(-2.0));
+        // Equally near: the better score.
+        let tied = vec![(with_bias(0.5), 0.90), (with_bias(-0.5), 0.91)];
+        assert_eq!(nearest_within_one_error(tied, 100).0, with_bias(-0.5));
     }
 }
