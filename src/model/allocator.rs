@@ -7,7 +7,7 @@
 //! packed forward pass's samples under perf at batch 32, sequence 128. Keeping freed blocks
 //! for reuse took that path from 92.0 to 140.7 GFLOP/s in consecutive runs of `cargo bench
 //! --bench model` (BENCHMARKS.md). Peak memory is unchanged: the kept blocks are the ones the
-//! last batch used (80-81 MB for `heihui label` on 100,000 rows, 86 MB before).
+//! last batch used (79-81 MB for `heihui label` on 100,000 rows, 86 MB before).
 
 /// Allocations below this size come from the heap rather than `mmap`: the largest value glibc
 /// takes on 64-bit systems. The largest activation, the feed-forward block's, is 8 MB for 32
