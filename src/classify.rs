@@ -1,18 +1,20 @@
-//! The whole pipeline behind one handle: load the model, the corpus and the decision once,
+//! The whole pipeline behind one handle: load the models, the corpus and the decision once,
 //! then classify texts. Split in two stages so that batch labelling can run the CPU-light
-//! preparation (normalise, match, tokenise) in parallel with inference:
-//! [`Classifier::prepare`] then [`Classifier::infer`].
+//! preparation (normalise, match, tokenise, the n-gram model) in parallel with the
+//! transformer: [`Classifier::prepare`] then [`Classifier::infer`]. `label`, `classify`,
+//! `eval` and the evaluation inside `train` all go through this one path.
 
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::corpus::Corpus;
-use crate::decide::{Decision, Verdict};
+use crate::decide::{Decision, Evidence, Verdict};
 use crate::error::Result;
 use crate::label::Label;
 use crate::matcher::{Hit, Matcher};
-use crate::model::{Model, DEFAULT_BATCH_SIZE};
+use crate::model::ngram::NgramModel;
+use crate::model::{Model, Probabilities, DEFAULT_BATCH_SIZE};
 use crate::normalize::normalize;
 
 /// Model, corpus and decision, loaded once.
@@ -20,6 +22,7 @@ use crate::normalize::normalize;
 pub struct Classifier {
     matcher: Matcher,
     model: Model,
+    ngram: Option<NgramModel>,
     decision: Decision,
 }
 
@@ -28,8 +31,10 @@ pub struct Classifier {
 pub struct Prepared {
     /// Phrase hits, with spans in the original text.
     pub hits: Vec<Hit>,
-    /// Token ids; empty for an empty text, which skips the model.
+    /// Token ids; empty for an empty text, which skips the models.
     pub ids: Vec<u32>,
+    /// The n-gram model's probabilities, where there is one.
+    pub ngram: Option<Probabilities>,
 }
 
 /// The outcome for one text.
@@ -42,26 +47,61 @@ pub struct Classification {
     pub hits: Vec<Hit>,
     /// Why, in words.
     pub reason: String,
+    /// What the decision rested on.
+    #[serde(skip)]
+    pub evidence: Evidence,
 }
 
 impl Classifier {
     /// Loads a model directory (with its `decision.json`) and a corpus directory.
     ///
     /// # Errors
-    /// Anything [`Model::load`], [`Corpus::load`] or [`Decision::load`] reports.
+    /// Anything [`Model::load`], [`NgramModel::load`], [`Corpus::load`] or
+    /// [`Decision::load`] reports.
     pub fn load(model_dir: &Path, corpus_dir: &Path) -> Result<Self> {
         let model = Model::load(model_dir)?;
         let corpus = Corpus::load(corpus_dir)?;
         Ok(Classifier {
             matcher: Matcher::new(&corpus)?,
             decision: Decision::load(&model_dir.join("decision.json"))?,
+            ngram: NgramModel::load(model_dir)?,
             model,
         })
     }
 
-    /// The loaded model.
+    /// A classifier of parts already loaded (training evaluates its model this way).
+    pub fn from_parts(
+        matcher: Matcher,
+        model: Model,
+        ngram: Option<NgramModel>,
+        decision: Decision,
+    ) -> Self {
+        Classifier {
+            matcher,
+            model,
+            ngram,
+            decision,
+        }
+    }
+
+    /// The loaded transformer.
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// The loaded n-gram model, where the model directory has one.
+    pub fn ngram(&self) -> Option<&NgramModel> {
+        self.ngram.as_ref()
+    }
+
+    /// The decision in force.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
+    }
+
+    /// Gives the classifier its parts back.
+    pub fn into_parts(self) -> (Matcher, Model, Option<NgramModel>, Decision) {
+        (self.matcher, self.model, self.ngram, self.decision)
     }
 
     /// Normalises, matches and tokenises one text.
@@ -71,11 +111,16 @@ impl Classifier {
             return Prepared {
                 hits: Vec::new(),
                 ids: Vec::new(),
+                ngram: None,
             };
         }
         Prepared {
             hits: self.matcher.find_in(text, &normalized),
             ids: self.model.encoder().encode(normalized.as_str()),
+            ngram: self
+                .ngram
+                .as_ref()
+                .map(|m| m.probabilities(normalized.as_str())),
         }
     }
 
@@ -98,12 +143,15 @@ impl Classifier {
             .zip(model_p)
             .map(|(prep, p)| match p {
                 Some(p) => {
-                    let verdict = self.decision.decide(&p, &prep.hits);
-                    let reason = crate::decide::reason(&verdict, &prep.hits);
+                    let evidence = Evidence::new(p, prep.ngram, &prep.hits);
+                    let verdict = self.decision.decide(&evidence);
+                    let reason =
+                        crate::decide::reason(&self.decision, &evidence, &verdict, &prep.hits);
                     Classification {
                         verdict,
                         hits: prep.hits,
                         reason,
+                        evidence,
                     }
                 }
                 None => empty_text(),
@@ -131,9 +179,16 @@ pub fn empty_text() -> Classification {
             confidence: 1.0,
             probabilities,
             model_probabilities: probabilities,
+            ngram_probabilities: None,
             needs_review: false,
         },
         hits: Vec::new(),
         reason: "empty".into(),
+        evidence: Evidence {
+            transformer: probabilities,
+            ngram: None,
+            support: [0.0; 3],
+            warning: 0.0,
+        },
     }
 }

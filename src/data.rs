@@ -28,6 +28,10 @@ pub struct Example {
     pub label: Label,
     /// 1-based row number in the file, the header being row 1.
     pub row: u64,
+    /// The `genre` column, where the file has one and the row a value.
+    pub genre: Option<String>,
+    /// The `hard` column (`yes`/`no`), where the file has one.
+    pub hard: Option<bool>,
 }
 
 /// A row that could not be read as a labelled example.
@@ -45,7 +49,15 @@ pub struct BadRow {
 /// An unreadable file, a missing `text` or `label` column, or a bad row (invalid UTF-8,
 /// unknown label, broken quoting), naming the file, row and column.
 pub fn read_labeled(path: &Path) -> Result<Vec<Example>> {
-    let (examples, bad) = read_labeled_lenient(path)?;
+    read_labeled_column(path, "text")
+}
+
+/// Reads a labelled CSV file whose texts are in `text_column`, failing on the first bad row.
+///
+/// # Errors
+/// As [`read_labeled`].
+pub fn read_labeled_column(path: &Path, text_column: &str) -> Result<Vec<Example>> {
+    let (examples, bad) = read_labeled_lenient_column(path, text_column)?;
     if let Some(first) = bad.into_iter().next() {
         return Err(Error::Row {
             path: path.to_path_buf(),
@@ -62,6 +74,17 @@ pub fn read_labeled(path: &Path) -> Result<Vec<Example>> {
 /// # Errors
 /// An unreadable file or a header without `text` and `label` columns.
 pub fn read_labeled_lenient(path: &Path) -> Result<(Vec<Example>, Vec<BadRow>)> {
+    read_labeled_lenient_column(path, "text")
+}
+
+/// As [`read_labeled_lenient`], with the texts in `text_column`.
+///
+/// # Errors
+/// An unreadable file or a header without the text and `label` columns.
+pub fn read_labeled_lenient_column(
+    path: &Path,
+    text_column: &str,
+) -> Result<(Vec<Example>, Vec<BadRow>)> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -88,9 +111,11 @@ pub fn read_labeled_lenient(path: &Path) -> Result<(Vec<Example>, Vec<BadRow>)> 
         column: Some(name.to_string()),
         message: format!("missing column; the header has {}", seen.join(",")),
     };
-    let text_col = position("text").ok_or_else(|| missing("text"))?;
+    let text_col = position(text_column).ok_or_else(|| missing(text_column))?;
     let label_col = position("label").ok_or_else(|| missing("label"))?;
     let id_col = position("id");
+    let genre_col = position("genre");
+    let hard_col = position("hard");
 
     let mut examples = Vec::new();
     let mut bad = Vec::new();
@@ -122,7 +147,7 @@ pub fn read_labeled_lenient(path: &Path) -> Result<(Vec<Example>, Vec<BadRow>)> 
                 .map_err(|e| format!("column {name}: invalid UTF-8 at byte {}", e.valid_up_to()))
         };
         let parsed = (|| {
-            let text = field(text_col, "text")?;
+            let text = field(text_col, text_column)?;
             let label = field(label_col, "label")?;
             let label: Label = label
                 .parse()
@@ -131,11 +156,26 @@ pub fn read_labeled_lenient(path: &Path) -> Result<(Vec<Example>, Vec<BadRow>)> 
                 Some(col) => field(col, "id")?,
                 None => (row - 1).to_string(),
             };
+            let genre = match genre_col {
+                Some(col) => Some(field(col, "genre")?).filter(|g| !g.trim().is_empty()),
+                None => None,
+            };
+            let hard = match hard_col {
+                Some(col) => match field(col, "hard")?.trim() {
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    "" => None,
+                    other => return Err(format!("column hard: `{other}` is neither yes nor no")),
+                },
+                None => None,
+            };
             Ok::<_, String>(Example {
                 id,
                 text,
                 label,
                 row,
+                genre,
+                hard,
             })
         })();
         match parsed {

@@ -1,12 +1,18 @@
-//! The decision stage: the model's probabilities and the corpus hits combined into a label,
-//! a confidence and reasons.
+//! The decision stage: the components' probabilities and the corpus hits combined into a
+//! label, a confidence and reasons.
 //!
-//! Per label, the score is the model's log-probability, plus a bias, plus `hit_scale` times
-//! the weights of the hits that support that label; warning-context hits (negative weights)
-//! count, times `warning_scale`, against both non-normal labels. The label is the best score;
-//! the combined probabilities are the scores' softmax. A phrase added to the corpus therefore
-//! takes effect at once, without retraining. The parameters live beside the model in
-//! `decision.json`; `heihui eval --tune` fits them on the dev split.
+//! Two forms, both stored beside the model in `decision.json`:
+//! - **stacked** (a model directory with an n-gram component): per label, a logistic
+//!   regression over the transformer's log-probability, the n-gram model's log-probability,
+//!   the summed weight of the hits supporting that label and the summed warning-context weight.
+//!   Its weights are fitted on rows neither model was trained on (`heihui train` uses dev).
+//! - **weighted** (a transformer alone): the transformer's log-probability, plus a bias, plus
+//!   `hit_scale` times the supporting hits' weights; warning-context hits (negative weights)
+//!   count, times `warning_scale`, against both non-normal labels.
+//!
+//! Either way hits enter through their weights, so a phrase added to the corpus takes effect at
+//! once, without retraining. The label is the best score; the combined probabilities are the
+//! scores' softmax.
 
 use std::path::Path;
 
@@ -21,18 +27,41 @@ use crate::model::Probabilities;
 /// The corpus-only system's threshold: the summed weight a label's hits must reach.
 pub const CORPUS_ONLY_THRESHOLD: f32 = 1.5;
 
+/// Probabilities are floored here before their logarithm is taken.
+const LOG_FLOOR: f32 = 1e-7;
+
 /// The parameters of the combined decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
-    /// Multiplies the weights of hits supporting a label.
+    /// Multiplies the weights of hits supporting a label (weighted form).
     pub hit_scale: f32,
     /// Multiplies the (negative) weights of warning-context hits, applied to both
-    /// non-normal labels.
+    /// non-normal labels (weighted form).
     pub warning_scale: f32,
-    /// Added to each label's score, in [`Label::ALL`] order; the per-label thresholds.
+    /// Added to each label's score, in [`Label::ALL`] order (weighted form).
     pub bias: [f32; 3],
     /// A decision whose top two combined probabilities are closer than this needs review.
     pub review_margin: f32,
+    /// The stacked form's weights; used whenever the n-gram model's probabilities are there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<Stack>,
+}
+
+/// The stacked decision's weights, per label in [`Label::ALL`] order: label `k` scores
+/// `bias[k] + transformer[k] ln p_transformer[k] + ngram[k] ln p_ngram[k] + hits[k] support[k]
+/// + warning[k] warning`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stack {
+    /// Weight of the transformer's log-probability of the label.
+    pub transformer: [f32; 3],
+    /// Weight of the n-gram model's log-probability of the label.
+    pub ngram: [f32; 3],
+    /// Weight of the summed weights of the hits supporting the label.
+    pub hits: [f32; 3],
+    /// Weight of the summed (negative) warning-context weight.
+    pub warning: [f32; 3],
+    /// The label's intercept.
+    pub bias: [f32; 3],
 }
 
 impl Default for Decision {
@@ -42,6 +71,33 @@ impl Default for Decision {
             warning_scale: 0.5,
             bias: [0.0; 3],
             review_margin: 0.2,
+            stack: None,
+        }
+    }
+}
+
+/// What the decision rests on for one text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// The transformer's probabilities, in [`Label::ALL`] order.
+    pub transformer: Probabilities,
+    /// The n-gram model's probabilities, where the model directory has one.
+    pub ngram: Option<Probabilities>,
+    /// Summed weights of the hits supporting each label.
+    pub support: [f32; 3],
+    /// Summed weight of the warning-context hits (zero or negative).
+    pub warning: f32,
+}
+
+impl Evidence {
+    /// The evidence of the components' probabilities and the hits.
+    pub fn new(transformer: Probabilities, ngram: Option<Probabilities>, hits: &[Hit]) -> Self {
+        let (support, warning) = hit_evidence(hits);
+        Evidence {
+            transformer,
+            ngram,
+            support,
+            warning,
         }
     }
 }
@@ -55,10 +111,34 @@ pub struct Verdict {
     pub confidence: f32,
     /// Combined probabilities, in [`Label::ALL`] order.
     pub probabilities: Probabilities,
-    /// The model's own probabilities, in [`Label::ALL`] order.
+    /// The transformer's own probabilities, in [`Label::ALL`] order.
     pub model_probabilities: Probabilities,
+    /// The n-gram model's own probabilities, where there is one.
+    pub ngram_probabilities: Option<Probabilities>,
     /// Whether the top two labels are too close to call.
     pub needs_review: bool,
+}
+
+/// One component's share of a label's score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Contributions {
+    /// From the transformer.
+    pub transformer: f32,
+    /// From the n-gram model.
+    pub ngram: f32,
+    /// From the supporting hits.
+    pub hits: f32,
+    /// From the warning-context hits.
+    pub warning: f32,
+    /// The label's intercept.
+    pub bias: f32,
+}
+
+impl Contributions {
+    /// The label's score: the sum of the parts.
+    pub fn total(&self) -> f32 {
+        self.transformer + self.ngram + self.hits + self.warning + self.bias
+    }
 }
 
 /// Summed hit weights per label (warning-context hits go to no label) and the summed
@@ -73,6 +153,10 @@ pub fn hit_evidence(hits: &[Hit]) -> ([f32; 3], f32) {
         }
     }
     (support, warning)
+}
+
+fn ln(p: f32) -> f32 {
+    p.max(LOG_FLOOR).ln()
 }
 
 impl Decision {
@@ -97,45 +181,49 @@ impl Decision {
     /// An unwritable file.
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("plain numbers serialise");
-        crate::corpus::write_atomic(path, &(text + "\n"))
+        crate::fs::write_atomic(path, (text + "\n").as_bytes())
     }
 
-    /// Per-label scores from the model's probabilities and the hit evidence.
-    pub fn scores(&self, model: &Probabilities, support: &[f32; 3], warning: f32) -> [f32; 3] {
-        let mut scores = [0.0f32; 3];
-        for label in Label::ALL {
-            let i = label.index();
-            let mut s = model[i].max(1e-7).ln() + self.bias[i] + self.hit_scale * support[i];
-            if label != Label::Normal {
-                s += self.warning_scale * warning;
-            }
-            scores[i] = s;
-        }
-        scores
+    /// Each component's part of each label's score, in [`Label::ALL`] order.
+    pub fn contributions(&self, e: &Evidence) -> [Contributions; 3] {
+        std::array::from_fn(|i| match (&self.stack, &e.ngram) {
+            (Some(stack), Some(ngram)) => Contributions {
+                transformer: stack.transformer[i] * ln(e.transformer[i]),
+                ngram: stack.ngram[i] * ln(ngram[i]),
+                hits: stack.hits[i] * e.support[i],
+                warning: stack.warning[i] * e.warning,
+                bias: stack.bias[i],
+            },
+            _ => Contributions {
+                transformer: ln(e.transformer[i]),
+                ngram: 0.0,
+                hits: self.hit_scale * e.support[i],
+                warning: if Label::ALL[i] == Label::Normal {
+                    0.0
+                } else {
+                    self.warning_scale * e.warning
+                },
+                bias: self.bias[i],
+            },
+        })
+    }
+
+    /// Per-label scores.
+    pub fn scores(&self, e: &Evidence) -> [f32; 3] {
+        self.contributions(e).map(|c| c.total())
     }
 
     /// The combined decision for one text.
-    pub fn decide(&self, model: &Probabilities, hits: &[Hit]) -> Verdict {
-        let (support, warning) = hit_evidence(hits);
-        self.decide_evidence(model, &support, warning)
-    }
-
-    /// The combined decision from precomputed hit evidence.
-    pub fn decide_evidence(
-        &self,
-        model: &Probabilities,
-        support: &[f32; 3],
-        warning: f32,
-    ) -> Verdict {
-        let scores = self.scores(model, support, warning);
-        let probabilities = softmax(&scores);
+    pub fn decide(&self, e: &Evidence) -> Verdict {
+        let probabilities = softmax(&self.scores(e));
         let mut order = [0usize, 1, 2];
         order.sort_by(|&a, &b| probabilities[b].total_cmp(&probabilities[a]));
         Verdict {
             label: Label::ALL[order[0]],
             confidence: probabilities[order[0]],
             probabilities,
-            model_probabilities: *model,
+            model_probabilities: e.transformer,
+            ngram_probabilities: e.ngram,
             needs_review: probabilities[order[0]] - probabilities[order[1]] < self.review_margin,
         }
     }
@@ -158,20 +246,28 @@ pub fn corpus_only(hits: &[Hit]) -> Label {
     }
 }
 
-fn softmax(scores: &[f32; 3]) -> [f32; 3] {
+/// Softmax of three scores.
+pub fn softmax(scores: &[f32; 3]) -> [f32; 3] {
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let exp = scores.map(|s| (s - max).exp());
     let sum: f32 = exp.iter().sum();
     exp.map(|e| e / sum)
 }
 
-/// Explains a verdict in words: the model's view, then each hit with its weight.
-pub fn reason(verdict: &Verdict, hits: &[Hit]) -> String {
+/// Explains a verdict in words: each component's view, each hit with its weight, and, for
+/// the chosen label, what each component added to its score.
+pub fn reason(decision: &Decision, evidence: &Evidence, verdict: &Verdict, hits: &[Hit]) -> String {
     let p = &verdict.model_probabilities;
     let mut out = format!(
         "model: normal {:.2}, malicious_complaint {:.2}, debt_optimization {:.2}",
         p[0], p[1], p[2]
     );
+    if let Some(n) = &verdict.ngram_probabilities {
+        out.push_str(&format!(
+            "; n-gram: normal {:.2}, malicious_complaint {:.2}, debt_optimization {:.2}",
+            n[0], n[1], n[2]
+        ));
+    }
     for hit in hits {
         let counts = match hit.category {
             Category::WarningContext => "against the trade labels".to_string(),
@@ -186,83 +282,14 @@ pub fn reason(verdict: &Verdict, hits: &[Hit]) -> String {
             counts
         ));
     }
-    out
-}
-
-/// Fits the decision parameters on labelled evidence: a grid search over the hit scales and
-/// the two non-normal biases (normal's bias is the reference, 0), scored by macro-F1.
-///
-/// The grid has thousands of settings and a dev split a few hundred rows, so the single best
-/// setting fits that split's noise: on this project's data it chose a debt-optimisation bias of
-/// -2.0, which gained 0.014 macro-F1 on dev and lost 0.003 on test against the untuned
-/// default (0.012 and 0.008 against the model alone). The fit therefore keeps the setting nearest [`Decision::default`] among those
-/// within one standard error of the best score (the "one standard error" rule of model
-/// selection), and moves away from the default only as far as the data clearly asks.
-/// Returns the setting and its macro-F1 on `rows`.
-pub fn tune(rows: &[(Probabilities, [f32; 3], f32, Label)]) -> (Decision, f64) {
-    let scales = [0.0f32, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0];
-    let biases: Vec<f32> = (-8..=8).map(|i| i as f32 * 0.25).collect();
-    let mut candidates = Vec::new();
-    for &hit_scale in &scales {
-        for &warning_scale in &scales {
-            for &b1 in &biases {
-                for &b2 in &biases {
-                    let d = Decision {
-                        hit_scale,
-                        warning_scale,
-                        bias: [0.0, b1, b2],
-                        review_margin: Decision::default().review_margin,
-                    };
-                    let mut confusion = [[0usize; 3]; 3];
-                    for (p, support, warning, gold) in rows {
-                        let s = d.scores(p, support, *warning);
-                        let mut pred = 0;
-                        for i in 1..3 {
-                            if s[i] > s[pred] {
-                                pred = i;
-                            }
-                        }
-                        confusion[gold.index()][pred] += 1;
-                    }
-                    let f1 = crate::eval::Metrics::from_confusion(confusion).macro_f1;
-                    candidates.push((d, f1));
-                }
-            }
-        }
+    if verdict.ngram_probabilities.is_some() && decision.stack.is_some() {
+        let c = decision.contributions(evidence)[verdict.label.index()];
+        out.push_str(&format!(
+            "; score of {}: transformer {:+.2}, n-gram {:+.2}, hits {:+.2}, warnings {:+.2}, bias {:+.2}",
+            verdict.label, c.transformer, c.ngram, c.hits, c.warning, c.bias
+        ));
     }
-    nearest_within_one_error(candidates, rows.len())
-}
-
-/// How far a decision's parameters are from [`Decision::default`]'s.
-fn distance_from_default(d: &Decision) -> f32 {
-    let default = Decision::default();
-    (d.hit_scale - default.hit_scale).abs()
-        + (d.warning_scale - default.warning_scale).abs()
-        + d.bias
-            .iter()
-            .zip(default.bias)
-            .map(|(b, d)| (b - d).abs())
-            .sum::<f32>()
-}
-
-/// Of `(decision, score)` candidates scored on `rows` rows, the one nearest the default among
-/// those within one standard error of the best score, `sqrt(best (1 - best) / rows)`; the
-/// higher score breaks a tie. `(default, -1)` when there are none.
-fn nearest_within_one_error(candidates: Vec<(Decision, f64)>, rows: usize) -> (Decision, f64) {
-    let best = candidates
-        .iter()
-        .map(|(_, f1)| *f1)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let error = (best * (1.0 - best) / rows.max(1) as f64).max(0.0).sqrt();
-    candidates
-        .into_iter()
-        .filter(|(_, f1)| *f1 >= best - error - 1e-9)
-        .min_by(|(a, fa), (b, fb)| {
-            distance_from_default(a)
-                .total_cmp(&distance_from_default(b))
-                .then(fb.total_cmp(fa))
-        })
-        .unwrap_or((Decision::default(), -1.0))
+    out
 }
 
 #[cfg(test)]
@@ -286,23 +313,35 @@ mod tests {
     fn hits_move_the_decision_and_warnings_pull_back() {
         let d = Decision::default();
         let unsure = [0.5, 0.1, 0.4];
-        assert_eq!(d.decide(&unsure, &[]).label, Label::Normal);
+        assert_eq!(
+            d.decide(&Evidence::new(unsure, None, &[])).label,
+            Label::Normal
+        );
         let sales = [hit(Category::DebtOptimization, 2.0)];
-        assert_eq!(d.decide(&unsure, &sales).label, Label::DebtOptimization);
+        assert_eq!(
+            d.decide(&Evidence::new(unsure, None, &sales)).label,
+            Label::DebtOptimization
+        );
         let warned = [
             hit(Category::DebtOptimization, 2.0),
             hit(Category::WarningContext, -2.0),
         ];
-        assert_eq!(d.decide(&unsure, &warned).label, Label::Normal);
+        assert_eq!(
+            d.decide(&Evidence::new(unsure, None, &warned)).label,
+            Label::Normal
+        );
     }
 
     #[test]
     fn probabilities_sum_to_one_and_review_flags_close_calls() {
         let d = Decision::default();
-        let v = d.decide(&[0.45, 0.1, 0.45], &[]);
+        let v = d.decide(&Evidence::new([0.45, 0.1, 0.45], None, &[]));
         assert!((v.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         assert!(v.needs_review);
-        assert!(!d.decide(&[0.9, 0.05, 0.05], &[]).needs_review);
+        assert!(
+            !d.decide(&Evidence::new([0.9, 0.05, 0.05], None, &[]))
+                .needs_review
+        );
     }
 
     #[test]
@@ -318,45 +357,45 @@ mod tests {
     }
 
     #[test]
-    fn tuning_finds_a_bias_the_data_needs() {
-        // The model under-calls malicious complaints; a positive bias fixes it.
-        let rows: Vec<_> = (0..20)
-            .map(|i| {
-                if i % 2 == 0 {
-                    ([0.6, 0.4, 0.0], [0.0; 3], 0.0, Label::MaliciousComplaint)
-                } else {
-                    ([0.9, 0.1, 0.0], [0.0; 3], 0.0, Label::Normal)
-                }
-            })
-            .collect();
-        let (d, f1) = tune(&rows);
-        assert!(d.bias[1] > 0.0, "{d:?}");
-        assert!(f1 > 0.6, "{f1}");
-    }
-
-    fn with_bias(b2: f32) -> Decision {
-        Decision {
-            bias: [0.0, 0.0, b2],
+    fn the_stack_weighs_each_component_and_explains_its_parts() {
+        let d = Decision {
+            stack: Some(Stack {
+                transformer: [0.5; 3],
+                ngram: [1.0; 3],
+                hits: [0.0, 1.0, 1.0],
+                warning: [0.0, 1.0, 1.0],
+                bias: [0.0; 3],
+            }),
             ..Decision::default()
-        }
-    }
-
-    #[test]
-    fn tuning_keeps_the_nearest_setting_within_one_standard_error() {
-        // On 400 rows at macro-F1 0.93 one standard error is about 0.0128.
-        let candidates = vec![
-            (with_bias(-2.0), 0.930),
-            (with_bias(-0.5), 0.920),
-            (with_bias(-0.25), 0.910),
-            (Decision::default(), 0.905),
-        ];
-        let (d, f1) = nearest_within_one_error(candidates.clone(), 400);
-        assert_eq!((d, f1), (with_bias(-0.5), 0.920));
-        // With ten times the rows the error is about 0.004 and only the best qualifies.
-        let (d, _) = nearest_within_one_error(candidates, 4000);
-        assert_eq!(d, with_bias(-2.0));
-        // Equally near: the better score.
-        let tied = vec![(with_bias(0.5), 0.90), (with_bias(-0.5), 0.91)];
-        assert_eq!(nearest_within_one_error(tied, 100).0, with_bias(-0.5));
+        };
+        // The n-gram model is sure of debt optimisation; the transformer leans normal.
+        let e = Evidence::new([0.6, 0.2, 0.2], Some([0.05, 0.05, 0.9]), &[]);
+        let v = d.decide(&e);
+        assert_eq!(v.label, Label::DebtOptimization);
+        let c = d.contributions(&e)[Label::DebtOptimization.index()];
+        assert!((c.ngram - 0.9f32.ln()).abs() < 1e-6);
+        assert!((c.transformer - 0.5 * 0.2f32.ln()).abs() < 1e-6);
+        // A warning pulls it back to normal; without n-gram probabilities the weighted form
+        // decides.
+        let warned = [hit(Category::WarningContext, -5.0)];
+        assert_eq!(
+            d.decide(&Evidence::new(
+                [0.6, 0.2, 0.2],
+                Some([0.05, 0.05, 0.9]),
+                &warned
+            ))
+            .label,
+            Label::Normal
+        );
+        assert_eq!(
+            d.decide(&Evidence::new([0.6, 0.2, 0.2], None, &[])).label,
+            Label::Normal
+        );
+        let text = reason(&d, &e, &v, &[]);
+        assert!(text.contains("n-gram: normal 0.05"), "{text}");
+        assert!(
+            text.contains("score of debt_optimization: transformer -0.80, n-gram -0.11"),
+            "{text}"
+        );
     }
 }

@@ -18,6 +18,7 @@ pub mod decide;
 pub mod encode;
 pub mod error;
 pub mod eval;
+pub mod fs;
 pub mod input;
 pub mod label;
 pub mod matcher;

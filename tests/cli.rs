@@ -721,6 +721,8 @@ fn train_a_tiny_model_then_eval_with_gates() {
         "decision.json",
         "metrics.json",
         "MODEL_CARD.md",
+        "ngram.json",
+        "ngram.safetensors",
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
@@ -738,7 +740,7 @@ fn train_a_tiny_model_then_eval_with_gates() {
         "--model",
         out.to_str().unwrap(),
         "--quiet",
-        "--json",
+        "--json-out",
         report.to_str().unwrap(),
         "--errors",
         errors.to_str().unwrap(),
@@ -747,11 +749,12 @@ fn train_a_tiny_model_then_eval_with_gates() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("== combined"));
+    assert!(stdout(&o).contains("== n-gram only"));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(json["rows"], 48);
+    assert_eq!(json["systems"]["rows"], 48);
     let wrong = csv_rows(&std::fs::read_to_string(&errors).unwrap());
-    let accuracy = json["combined"]["accuracy"].as_f64().unwrap();
+    let accuracy = json["systems"]["combined"]["accuracy"].as_f64().unwrap();
     assert_eq!(wrong.len() - 1, ((1.0 - accuracy) * 48.0).round() as usize);
 
     let o = run(&[
@@ -768,6 +771,48 @@ fn train_a_tiny_model_then_eval_with_gates() {
         stderr(&o).contains("gate macro_f1>=1.01 failed: measured"),
         "{}",
         stderr(&o)
+    );
+}
+
+#[test]
+fn eval_predicts_exactly_what_label_writes() {
+    let dir = scratch("eval_agrees_with_label");
+    let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labeled/test.csv");
+    // The shipped test split, plus rows the two paths once disagreed on.
+    let mut data = std::fs::read_to_string(&test).unwrap();
+    data.push_str("extra-1,\"   \",normal\nextra-2,\"\u{3000}\n\",normal\n");
+    let file = dir.join("rows.csv");
+    std::fs::write(&file, data).unwrap();
+    let predictions = dir.join("predictions.csv");
+    let o = run(&[
+        "eval",
+        file.to_str().unwrap(),
+        "--quiet",
+        "--predictions",
+        predictions.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let labelled = dir.join("labelled.csv");
+    let o = run(&[
+        "label",
+        file.to_str().unwrap(),
+        "-o",
+        labelled.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let predicted = csv_rows(&std::fs::read_to_string(&predictions).unwrap());
+    let written = csv_rows(&std::fs::read_to_string(&labelled).unwrap());
+    let column = |rows: &[Vec<String>], name: &str| {
+        let i = rows[0].iter().position(|h| h == name).unwrap();
+        rows[1..].iter().map(|r| r[i].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(predicted.len(), written.len());
+    assert!(predicted.len() > 700);
+    assert_eq!(column(&predicted, "id"), column(&written, "id"));
+    assert_eq!(
+        column(&predicted, "combined"),
+        column(&written, "heihui_label")
     );
 }
 

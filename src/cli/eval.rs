@@ -1,48 +1,66 @@
-//! `heihui eval`: measure corpus only, model only and the combined decision on labelled data,
-//! gate CI on the result, and tune the decision.
+//! `heihui eval`: measure every system (corpus only, n-gram only, transformer only, and the
+//! combined decision) on labelled data, broken down by length band and genre; gate CI on the
+//! result; and tune the decision.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use heihui::data::read_labeled;
-use heihui::decide::{reason, tune, Decision};
-use heihui::eval::{evaluate, Evaluation, Gate};
-use heihui::{Corpus, Label, Matcher};
+use heihui::classify::Classifier;
+use heihui::data::{read_labeled_column, Example};
+use heihui::decide::{reason, Decision};
+use heihui::eval::tune::tune;
+use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
+use heihui::Label;
 
 use super::progress::{rows_bar, Progress};
 use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 
 /// Evaluate on labelled data: per-label precision, recall, F1, accuracy, macro and weighted
-/// F1 and the confusion matrix, for corpus only, model only and the combined decision.
+/// F1 and the confusion matrix of corpus only, the n-gram model only, the transformer only
+/// and the combined decision `label` uses; by length band and by genre; calibration.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Gates apply to the combined decision; a failed gate exits 1 with a \
-one-line reason.\n\nExamples:\n  heihui eval corpus/labeled/test.csv --gate macro_f1>=0.85\n  \
-heihui eval corpus/labeled/dev.csv --tune\n  heihui eval data.csv --errors worklist.csv --json report.json"
+    after_help = "A gate is [SYSTEM.]METRIC>=VALUE or [SYSTEM.]METRIC>=SYSTEM.METRIC[+-]MARGIN \
+(or <=), SYSTEM one of corpus, ngram, transformer, combined (the default), METRIC one of \
+accuracy, macro_f1, weighted_f1, ece, precision:LABEL, recall:LABEL, f1:LABEL. A failed gate \
+exits 1 with a one-line reason.\n\nExamples:\n  heihui eval corpus/labeled/test.csv --gate \
+macro_f1>=0.85\n  heihui eval corpus/labeled/test.csv --gate \"combined.macro_f1>=ngram.macro_f1\"\n  \
+heihui eval corpus/labeled/dev.csv --tune\n  heihui eval data.csv --errors worklist.csv --json-out report.json"
 )]
 pub struct Args {
-    /// Labelled CSV (text and label columns; id optional)
+    /// Labelled CSV (a text column and a label column; id, genre and hard optional)
     file: PathBuf,
-    /// METRIC>=VALUE, METRIC one of accuracy, macro_f1, weighted_f1, precision:LABEL,
-    /// recall:LABEL, f1:LABEL; repeatable
+    /// The column holding the texts
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    text_column: String,
+    /// A gate (see below); repeatable
     #[arg(long, value_name = "GATE")]
     gate: Vec<Gate>,
-    /// Write the metrics of all three systems as JSON
+    /// Print the report as one JSON line on stdout instead of tables
+    #[arg(long)]
+    json: bool,
+    /// Also write the report as JSON to OUT
     #[arg(long, value_name = "OUT")]
-    json: Option<PathBuf>,
+    json_out: Option<PathBuf>,
     /// Write every row the combined decision gets wrong, with probabilities and hits
     #[arg(long, value_name = "OUT.csv")]
     errors: Option<PathBuf>,
-    /// Fit the decision's weights and thresholds on FILE (use the dev split) and write them
-    /// to the model's decision.json: the setting nearest the defaults within one standard
-    /// error of the best macro-F1
+    /// Write every row's label from each system (id, gold, corpus, ngram, transformer,
+    /// combined, confidence)
+    #[arg(long, value_name = "OUT.csv")]
+    predictions: Option<PathBuf>,
+    /// Fit the decision on FILE (use the dev split) and write it to the model's
+    /// decision.json: stacked by logistic regression when the model has an n-gram part,
+    /// otherwise the weighted form's setting nearest the defaults within one standard error
+    /// of the best macro-F1
     #[arg(long)]
     tune: bool,
     /// Texts per forward pass
     #[arg(long, default_value_t = heihui::model::DEFAULT_BATCH_SIZE)]
     batch_size: usize,
-    /// No progress bar
+    /// No progress bar and no summary line on stderr
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
@@ -52,68 +70,79 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let model = args.model.load()?;
-    let corpus = Corpus::load(&args.corpus.resolve()?)?;
-    let matcher = Matcher::new(&corpus)?;
-    let decision_path = model.dir().join("decision.json");
-    let mut decision = Decision::load(&decision_path)?;
-    let examples = read_labeled(&args.file)?;
+    let model_dir = args.model.dir();
+    let classifier = Classifier::load(&model_dir, &args.corpus.resolve()?)?;
+    let decision_path = model_dir.join("decision.json");
+    let examples = read_labeled_column(&args.file, &args.text_column)?;
     let bar = rows_bar(
         examples.len() as u64,
         "evaluating",
         Progress::from_quiet(args.quiet),
     );
     let started = std::time::Instant::now();
-    let mut evaluation = evaluate(
-        &model,
-        &matcher,
-        &decision,
-        &examples,
-        args.batch_size,
-        |n| bar.inc(n as u64),
-    )?;
+    let mut evaluation = evaluate(&classifier, &examples, args.batch_size, |n| {
+        bar.inc(n as u64)
+    })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "evaluated {} rows in {:.1} s ({:.0} rows/s, model and corpus)",
-        examples.len(),
-        seconds,
-        examples.len() as f64 / seconds.max(1e-9)
-    );
-    if args.tune {
-        let (tuned, f1) = tune(&evaluation.tuning_rows());
+    if !args.quiet {
         eprintln!(
-            "tuned on {}: combined macro-F1 {:.4} -> {:.4}; wrote {}",
-            args.file.display(),
-            evaluation.combined.macro_f1,
-            f1,
-            decision_path.display()
+            "evaluated {} rows in {:.1} s ({:.0} rows/s, every system)",
+            examples.len(),
+            seconds,
+            examples.len() as f64 / seconds.max(1e-9)
         );
+    }
+    let mut decision = classifier.decision().clone();
+    if args.tune {
+        let (tuned, f1) = tune(&evaluation.tuning_rows())?;
+        if !args.quiet {
+            eprintln!(
+                "tuned on {}: combined macro-F1 {:.4} -> {:.4}; wrote {}",
+                args.file.display(),
+                evaluation.combined().macro_f1,
+                f1,
+                decision_path.display()
+            );
+        }
         tuned.save(&decision_path)?;
         evaluation = evaluation.redecide(&tuned);
         decision = tuned;
     }
-    print_report(&args.file, &evaluation);
-    if let Some(path) = &args.json {
-        let json = serde_json::json!({
-            "file": args.file,
-            "model": model.dir(),
-            "rows": examples.len(),
-            "corpus_only": evaluation.corpus_only,
-            "model_only": evaluation.model_only,
-            "combined": evaluation.combined,
-            "decision": decision,
-        });
-        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
-            .with_context(|| format!("{}: cannot write", path.display()))?;
+    let report = serde_json::json!({
+        "schema": 2,
+        "file": args.file,
+        "model": model_dir,
+        "systems": evaluation.all,
+        "by_length": breakdown_json(&evaluation, Breakdown::Length),
+        "by_genre": breakdown_json(&evaluation, Breakdown::Genre),
+        "decision": decision,
+    });
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+    } else {
+        write!(out, "{}", text_report(&args.file, &evaluation))?;
+    }
+    out.flush()?;
+    if let Some(path) = &args.json_out {
+        heihui::fs::write_atomic(
+            path,
+            (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
+        )
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(path) = &args.predictions {
+        write_predictions(path, &examples, &evaluation)?;
     }
     if let Some(path) = &args.errors {
-        write_errors(path, &examples, &evaluation)?;
+        write_errors(path, &decision, &examples, &evaluation)?;
     }
     let failed: Vec<String> = args
         .gate
         .iter()
-        .filter_map(|g| g.check(&evaluation.combined))
+        .filter_map(|g| g.check(&evaluation))
         .collect();
     for reason in &failed {
         eprintln!("heihui: {reason}");
@@ -125,68 +154,169 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-fn print_report(file: &std::path::Path, e: &Evaluation) {
-    println!("{} ({} rows)\n", file.display(), e.rows.len());
-    for (name, m) in [
-        ("corpus only", &e.corpus_only),
-        ("model only", &e.model_only),
-        ("combined (what `label` uses)", &e.combined),
-    ] {
-        println!("== {name}\n{}", m.table());
+fn breakdown_json(e: &Evaluation, by: Breakdown) -> serde_json::Value {
+    e.breakdown(by)
+        .into_iter()
+        .map(|(name, systems)| (name, serde_json::to_value(systems).expect("plain numbers")))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The heading of a system in the report.
+fn heading(system: System) -> &'static str {
+    match system {
+        System::Corpus => "corpus only",
+        System::Ngram => "n-gram only",
+        System::Transformer => "transformer only",
+        System::Combined => "combined (what `label` uses)",
     }
-    println!(
-        "summary: macro-F1 corpus only {:.4}, model only {:.4}, combined {:.4}",
-        e.corpus_only.macro_f1, e.model_only.macro_f1, e.combined.macro_f1
+}
+
+fn text_report(file: &Path, e: &Evaluation) -> String {
+    let mut out = format!("{} ({} rows)\n\n", file.display(), e.rows.len());
+    for system in System::ALL {
+        if let Some(m) = e.all.get(system) {
+            out.push_str(&format!("== {}\n{}", heading(system), m.table()));
+        }
+    }
+    if let Some(c) = &e.combined().calibration {
+        out.push_str(&format!(
+            "\n== calibration of the combined confidence: expected calibration error {:.4}\n\
+             {:<11} {:>6} {:>10} {:>9}\n",
+            c.ece, "confidence", "rows", "mean conf", "accuracy"
+        ));
+        for b in c.bins.iter().filter(|b| b.rows > 0) {
+            out.push_str(&format!(
+                "{:<11} {:>6} {:>10.3} {:>9.3}\n",
+                format!("{:.1}-{:.1}", b.from, b.to),
+                b.rows,
+                b.confidence,
+                b.accuracy
+            ));
+        }
+    }
+    for (by, title) in [
+        (Breakdown::Length, "length (characters)"),
+        (Breakdown::Genre, "genre"),
+    ] {
+        let groups = e.breakdown(by);
+        if groups.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "\n== macro-F1 by {title}\n{}",
+            breakdown_table(&groups)
+        ));
+    }
+    let f1 = |s: System| {
+        e.all
+            .get(s)
+            .map_or("-".to_string(), |m| format!("{:.4}", m.macro_f1))
+    };
+    out.push_str(&format!(
+        "\nsummary: macro-F1 corpus only {}, n-gram only {}, transformer only {}, combined {}\n",
+        f1(System::Corpus),
+        f1(System::Ngram),
+        f1(System::Transformer),
+        f1(System::Combined)
+    ));
+    out
+}
+
+fn breakdown_table(groups: &[(String, Systems)]) -> String {
+    let mut out = format!(
+        "{:<16} {:>6} {:>8} {:>8} {:>12} {:>9} {:>9}\n",
+        "group", "rows", "corpus", "n-gram", "transformer", "combined", "accuracy"
     );
+    let cell = |m: Option<&Metrics>| m.map_or("-".to_string(), |m| format!("{:.3}", m.macro_f1));
+    for (name, s) in groups {
+        out.push_str(&format!(
+            "{:<16} {:>6} {:>8} {:>8} {:>12} {:>9} {:>9.3}\n",
+            name,
+            s.rows,
+            cell(Some(&s.corpus)),
+            cell(s.ngram.as_ref()),
+            cell(Some(&s.transformer)),
+            cell(Some(&s.combined)),
+            s.combined.accuracy
+        ));
+    }
+    out
 }
 
 fn write_errors(
-    path: &std::path::Path,
-    examples: &[heihui::data::Example],
+    path: &Path,
+    decision: &Decision,
+    examples: &[Example],
     e: &Evaluation,
 ) -> Result<()> {
-    let mut w = csv::Writer::from_path(path)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    let mut header = vec!["id", "text", "gold", "predicted"];
-    let p_cols: Vec<String> = Label::ALL
-        .iter()
-        .map(|l| format!("p_{}", l.name()))
-        .collect();
-    let m_cols: Vec<String> = Label::ALL
-        .iter()
-        .map(|l| format!("model_p_{}", l.name()))
-        .collect();
-    header.extend(p_cols.iter().map(String::as_str));
-    header.extend(m_cols.iter().map(String::as_str));
-    header.extend(["hits", "reason"]);
-    w.write_record(&header)?;
-    for (example, row) in examples.iter().zip(&e.rows) {
-        if row.combined.label == row.gold {
-            continue;
-        }
-        let mut record = vec![
-            example.id.clone(),
-            example.text.clone(),
-            row.gold.to_string(),
-            row.combined.label.to_string(),
+    let mut file = heihui::fs::AtomicFile::create(path)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut file);
+        let mut header = vec![
+            "id".to_string(),
+            "text".into(),
+            "gold".into(),
+            "predicted".into(),
         ];
-        record.extend(row.combined.probabilities.iter().map(|p| format!("{p:.4}")));
-        record.extend(
-            row.combined
-                .model_probabilities
-                .iter()
-                .map(|p| format!("{p:.4}")),
-        );
-        record.push(
-            row.hits
-                .iter()
-                .map(|h| format!("{}:{}:{:+}", h.phrase, h.category, h.weight))
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
-        record.push(reason(&row.combined, &row.hits));
-        w.write_record(&record)?;
+        for prefix in ["p", "model_p", "ngram_p"] {
+            header.extend(Label::ALL.iter().map(|l| format!("{prefix}_{}", l.name())));
+        }
+        header.extend(["hits".to_string(), "reason".into()]);
+        w.write_record(&header)?;
+        for (example, row) in examples.iter().zip(&e.rows) {
+            if row.combined.label == row.gold {
+                continue;
+            }
+            let mut record = vec![
+                example.id.clone(),
+                example.text.clone(),
+                row.gold.to_string(),
+                row.combined.label.to_string(),
+            ];
+            let v = &row.combined;
+            record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
+            record.extend(v.model_probabilities.iter().map(|p| format!("{p:.4}")));
+            match &v.ngram_probabilities {
+                Some(n) => record.extend(n.iter().map(|p| format!("{p:.4}"))),
+                None => record.extend(std::iter::repeat_n(String::new(), 3)),
+            }
+            record.push(
+                row.hits
+                    .iter()
+                    .map(|h| format!("{}:{}:{:+}", h.phrase, h.category, h.weight))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            record.push(reason(decision, &row.evidence, v, &row.hits));
+            w.write_record(&record)?;
+        }
+        w.flush()?;
     }
-    w.flush()?;
+    file.commit()?;
+    Ok(())
+}
+
+fn write_predictions(path: &Path, examples: &[Example], e: &Evaluation) -> Result<()> {
+    let mut file = heihui::fs::AtomicFile::create(path)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut file);
+        let mut header = vec!["id", "gold"];
+        header.extend(System::ALL.iter().map(|s| s.name()));
+        header.push("confidence");
+        w.write_record(&header)?;
+        for (example, row) in examples.iter().zip(&e.rows) {
+            let mut record = vec![example.id.clone(), row.gold.to_string()];
+            record.extend(
+                System::ALL
+                    .iter()
+                    .map(|&s| row.predicted(s).map_or(String::new(), |l| l.to_string())),
+            );
+            record.push(format!("{:.4}", row.combined.confidence));
+            w.write_record(&record)?;
+        }
+        w.flush()?;
+    }
+    file.commit()?;
     Ok(())
 }

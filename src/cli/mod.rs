@@ -112,11 +112,6 @@ pub struct ModelArg {
 }
 
 impl ModelArg {
-    /// Loads the model.
-    fn load(&self) -> Result<heihui::model::Model> {
-        Ok(heihui::model::Model::load(&self.dir())?)
-    }
-
     /// The model directory to use.
     fn dir(&self) -> PathBuf {
         match &self.model {

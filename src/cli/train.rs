@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use heihui::eval::System;
+use heihui::model::ngram::NgramSettings;
 use heihui::model::ModelSize;
-use heihui::train::{train, TrainObserver, TrainSettings};
+use heihui::train::{train, TrainObserver, TrainSettings, TransformerTraining};
 use indicatif::ProgressBar;
 
 use super::progress::{steps_bar, Progress};
@@ -78,7 +80,16 @@ pub struct Args {
     /// Characters always in the vocabulary
     #[arg(long, value_name = "FILE", default_value = "corpus/common_chars.txt")]
     common_chars: PathBuf,
-    /// No progress bar
+    /// Keep --init's transformer as it is: only fit the n-gram part and the decision
+    #[arg(long, requires = "init")]
+    keep_transformer: bool,
+    /// N-gram part: drop character n-grams seen in fewer training rows
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    ngram_min_df: usize,
+    /// N-gram part: inverse regularisation strength of its logistic regression
+    #[arg(long, value_name = "C", default_value_t = 10.0)]
+    ngram_c: f64,
+    /// No progress bar and no summary line
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
@@ -134,7 +145,9 @@ impl TrainObserver for Bar {
     fn finishing(&mut self) {
         self.bar.finish_and_clear();
         if self.mode == Progress::Auto {
-            eprintln!("tuning the decision on dev and writing the model card");
+            eprintln!(
+                "fitting the n-gram part, tuning the decision on dev, writing the model card"
+            );
         }
     }
 }
@@ -171,6 +184,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         corpus: args.corpus.resolve()?,
         common_chars: args.common_chars,
         command,
+        transformer: if args.keep_transformer {
+            TransformerTraining::Keep
+        } else {
+            TransformerTraining::Train
+        },
+        ngram: NgramSettings {
+            min_df: args.ngram_min_df,
+            c: args.ngram_c,
+            ..NgramSettings::default()
+        },
     };
     let mode = Progress::from_quiet(args.quiet);
     let mut bar = Bar {
@@ -180,19 +203,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
         loss: 0.0,
     };
     let report = train(&settings, &mut bar)?;
-    eprintln!(
-        "{}: best dev macro-F1 {:.4} (epoch {} of {}), combined {:.4}{}; {:.1} min",
-        settings.out.display(),
-        report.dev.model_only.macro_f1,
-        report.best_epoch,
-        report.epochs_run,
-        report.dev.combined.macro_f1,
-        report
-            .test
-            .as_ref()
-            .map(|t| format!(", test combined {:.4}", t.combined.macro_f1))
-            .unwrap_or_default(),
-        report.seconds / 60.0
-    );
+    if !args.quiet {
+        let f1 = |s: System| {
+            report
+                .dev
+                .all
+                .get(s)
+                .map_or("-".into(), |m| format!("{:.4}", m.macro_f1))
+        };
+        eprintln!(
+            "{}: dev macro-F1 transformer {} (best epoch {} of {}), n-gram {}, combined {}{}; {:.1} min",
+            settings.out.display(),
+            f1(System::Transformer),
+            report.best_epoch,
+            report.epochs_run,
+            f1(System::Ngram),
+            f1(System::Combined),
+            report
+                .test
+                .as_ref()
+                .map(|t| format!(", test combined {:.4}", t.combined().macro_f1))
+                .unwrap_or_default(),
+            report.seconds / 60.0
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

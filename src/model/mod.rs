@@ -9,6 +9,7 @@ pub mod attention;
 pub mod bert;
 pub mod config;
 pub mod kernels;
+pub mod ngram;
 
 use std::path::{Path, PathBuf};
 

@@ -12,15 +12,24 @@ use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use serde::Serialize;
 
+mod card;
+mod schedule;
+
+use card::write_results;
+use schedule::{class_weights, learning_rate, length_bucketed_batches};
+
 use crate::augment::Augmenter;
+use crate::classify::Classifier;
 use crate::corpus::Corpus;
 use crate::data::{read_labeled, Example};
-use crate::decide::{tune, Decision};
+use crate::decide::Decision;
 use crate::encode::{load_chars, Encoder};
 use crate::error::{Error, Result};
+use crate::eval::tune::{cross_validate_stack, tune, Components, FoldScores};
 use crate::eval::{evaluate, Evaluation, Metrics};
 use crate::label::Label;
 use crate::matcher::Matcher;
+use crate::model::ngram::{NgramModel, NgramSettings};
 use crate::model::{candle_error, BertClassifier, Config, Mode, Model, ModelSize};
 use crate::normalize::normalize;
 use crate::rng::Rng;
@@ -62,6 +71,20 @@ pub struct TrainSettings {
     pub common_chars: PathBuf,
     /// The command line, for the model card.
     pub command: String,
+    /// Whether to train the transformer or keep `init`'s as it is.
+    pub transformer: TransformerTraining,
+    /// How the n-gram component is fitted.
+    pub ngram: NgramSettings,
+}
+
+/// What training does with the transformer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransformerTraining {
+    /// Train it (from scratch, or fine-tune `init`).
+    Train,
+    /// Keep `init`'s weights as they are; only the n-gram component and the decision are
+    /// fitted.
+    Keep,
 }
 
 /// Told what training is doing; the CLI draws a progress bar from it.
@@ -74,6 +97,8 @@ pub trait TrainObserver {
     fn epoch(&mut self, epoch: usize, dev_macro_f1: f64, best: bool);
     /// The final evaluation and decision tuning are running.
     fn finishing(&mut self);
+    /// The n-gram model's fit took one more solver step.
+    fn ngram_step(&mut self) {}
 }
 
 /// What a training run achieved.
@@ -91,12 +116,17 @@ pub struct TrainReport {
     pub seconds: f64,
     /// Dev macro-F1 per epoch.
     pub dev_curve: Vec<f64>,
-    /// The three systems on dev, with the tuned decision.
+    /// Every system on dev, with the tuned decision.
     pub dev: Evaluation,
-    /// The three systems on test, when given.
+    /// Every system on test, when given.
     pub test: Option<Evaluation>,
     /// The tuned decision parameters.
     pub decision: Decision,
+    /// Cross-validated macro-F1 on dev of the stacked decision with every component, and
+    /// without the transformer: what the transformer adds.
+    pub stack_cv: Option<(FoldScores, FoldScores)>,
+    /// Seconds spent fitting the n-gram model.
+    pub ngram_seconds: f64,
 }
 
 /// Trains a model and writes its directory.
@@ -119,6 +149,33 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
         .map(|e| normalize(&e.text).as_str().to_string())
         .collect();
 
+    if settings.transformer == TransformerTraining::Keep {
+        let Some(init) = &settings.init else {
+            return Err(Error::Refused(
+                "keeping the transformer needs --init MODEL_DIR to take it from".into(),
+            ));
+        };
+        let model = Model::load(init)?;
+        copy_transformer(init, &settings.out)?;
+        let parameters = count_parameters(&init.join("model.safetensors"))?;
+        observer.finishing();
+        return finish(
+            settings,
+            observer,
+            &corpus,
+            &train_rows,
+            &normalized_train,
+            &dev_rows,
+            Finished {
+                started,
+                epochs_run: 0,
+                best_epoch: 0,
+                parameters,
+                dev_curve: Vec::new(),
+                config: model.config().clone(),
+            },
+        );
+    }
     let (config, encoder) = match &settings.init {
         Some(dir) => {
             let model = Model::load(dir)?;
@@ -226,25 +283,95 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
 
     observer.finishing();
     let best_epoch = best.map_or(0, |(e, _)| e);
-    let model = Model::load(&settings.out)?;
-    let matcher = Matcher::new(&corpus)?;
-    let provisional = evaluate(
-        &model,
-        &matcher,
-        &Decision::default(),
+    finish(
+        settings,
+        observer,
+        &corpus,
+        &train_rows,
+        &normalized_train,
         &dev_rows,
-        64,
-        |_| {},
-    )?;
-    let (decision, _) = tune(&provisional.tuning_rows());
+        Finished {
+            started,
+            epochs_run,
+            best_epoch,
+            parameters,
+            dev_curve,
+            config,
+        },
+    )
+}
+
+/// What the transformer's training left for the rest of the run.
+struct Finished {
+    started: Instant,
+    epochs_run: usize,
+    best_epoch: usize,
+    parameters: usize,
+    dev_curve: Vec<f64>,
+    config: Config,
+}
+
+/// Fits the n-gram model, tunes the decision on dev, evaluates, and writes the results
+/// beside the transformer's weights in `settings.out`.
+fn finish(
+    settings: &TrainSettings,
+    observer: &mut dyn TrainObserver,
+    corpus: &Corpus,
+    train_rows: &[Example],
+    normalized_train: &[String],
+    dev_rows: &[Example],
+    done: Finished,
+) -> Result<TrainReport> {
+    let weights_path = settings.out.join("model.safetensors");
+    let ngram_started = Instant::now();
+    let texts: Vec<&str> = normalized_train.iter().map(String::as_str).collect();
+    let labels: Vec<Label> = train_rows.iter().map(|e| e.label).collect();
+    let ngram = NgramModel::fit(&texts, &labels, &settings.ngram, &mut |_| {
+        observer.ngram_step()
+    })?;
+    ngram.save(&settings.out)?;
+    let ngram_seconds = ngram_started.elapsed().as_secs_f64();
+    let model = Model::load(&settings.out)?;
+    let classifier = Classifier::from_parts(
+        Matcher::new(corpus)?,
+        model,
+        Some(ngram),
+        Decision::default(),
+    );
+    let provisional = evaluate(&classifier, dev_rows, 64, |_| {})?;
+    let tuning_rows = provisional.tuning_rows();
+    let (decision, _) = tune(&tuning_rows)?;
+    let stack_cv = if decision.stack.is_some() {
+        Some((
+            cross_validate_stack(&tuning_rows, Components::All, 5, settings.seed)?,
+            cross_validate_stack(
+                &tuning_rows,
+                Components::WithoutTransformer,
+                5,
+                settings.seed,
+            )?,
+        ))
+    } else {
+        None
+    };
     let dev = provisional.redecide(&decision);
+    let (matcher, model, ngram, _) = classifier.into_parts();
+    let classifier = Classifier::from_parts(matcher, model, ngram, decision.clone());
     let test = match &settings.test {
         Some(path) => {
             let rows = read_labeled(path)?;
-            Some(evaluate(&model, &matcher, &decision, &rows, 64, |_| {})?)
+            Some(evaluate(&classifier, &rows, 64, |_| {})?)
         }
         None => None,
     };
+    let Finished {
+        started,
+        epochs_run,
+        best_epoch,
+        parameters,
+        dev_curve,
+        config,
+    } = done;
     let model_bytes = std::fs::metadata(&weights_path)
         .map(|m| m.len())
         .unwrap_or(0);
@@ -258,6 +385,8 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
         dev,
         test,
         decision: decision.clone(),
+        stack_cv,
+        ngram_seconds,
     };
     // The best weights are already in place; the run's results go beside them, each file
     // written atomically.
@@ -301,50 +430,6 @@ fn train_step(
     let loss = ((nll * &weights)?.sum_all()? / weights.sum_all()?.to_scalar::<f32>()? as f64)?;
     optimizer.backward_step(&loss)?;
     loss.to_scalar::<f32>()
-}
-
-/// Linear warm-up to `peak`, then linear decay to zero.
-fn learning_rate(peak: f64, step: u64, warmup: u64, total: u64) -> f64 {
-    if step < warmup {
-        peak * (step + 1) as f64 / warmup as f64
-    } else {
-        let left = total.saturating_sub(step) as f64;
-        let span = total.saturating_sub(warmup).max(1) as f64;
-        peak * (left / span).max(0.0)
-    }
-}
-
-/// Inverse-frequency class weights, normalised so a balanced set weighs 1 each.
-fn class_weights(rows: &[Example]) -> [f32; 3] {
-    let mut counts = [0usize; 3];
-    for r in rows {
-        counts[r.label.index()] += 1;
-    }
-    counts.map(|n| {
-        if n == 0 {
-            0.0
-        } else {
-            rows.len() as f32 / (3.0 * n as f32)
-        }
-    })
-}
-
-/// Shuffled batches of rows of similar length: rows are shuffled, sorted by length within
-/// windows of 50 batches, cut into batches, and the batches shuffled.
-fn length_bucketed_batches<'a>(
-    rows: &'a [(Vec<u32>, Label)],
-    batch_size: usize,
-    rng: &mut Rng,
-) -> Vec<Vec<&'a (Vec<u32>, Label)>> {
-    let mut order: Vec<&(Vec<u32>, Label)> = rows.iter().collect();
-    rng.shuffle(&mut order);
-    let mut batches = Vec::new();
-    for window in order.chunks_mut(batch_size * 50) {
-        window.sort_by_key(|(ids, _)| ids.len());
-        batches.extend(window.chunks(batch_size).map(<[_]>::to_vec));
-    }
-    rng.shuffle(&mut batches);
-    batches
 }
 
 /// Initial weights as transformers draws them: normal(0, initializer_range) for weight
@@ -426,173 +511,42 @@ fn write_model_dir(out: &Path, config: &Config, encoder: &Encoder, varmap: &VarM
     Ok(())
 }
 
-/// Writes the tuned decision, `metrics.json` and `MODEL_CARD.md` into the model directory.
-fn write_results(
-    out: &Path,
-    decision: &Decision,
-    settings: &TrainSettings,
-    config: &Config,
-    report: &TrainReport,
-    train_n: usize,
-    dev_n: usize,
-) -> Result<()> {
-    decision.save(&out.join("decision.json"))?;
-    let metrics = serde_json::json!({
-        "dev": {
-            "corpus_only": report.dev.corpus_only,
-            "model_only": report.dev.model_only,
-            "combined": report.dev.combined,
-        },
-        "test": report.test.as_ref().map(|t| serde_json::json!({
-            "corpus_only": t.corpus_only,
-            "model_only": t.model_only,
-            "combined": t.combined,
-        })),
-        "dev_curve": report.dev_curve,
-        "best_epoch": report.best_epoch,
-        "epochs_run": report.epochs_run,
-        "parameters": report.parameters,
-        "training_seconds": report.seconds,
-    });
-    crate::corpus::write_atomic(
-        &out.join("metrics.json"),
-        &(serde_json::to_string_pretty(&metrics).expect("metrics serialise") + "\n"),
-    )?;
-    crate::corpus::write_atomic(
-        &out.join("MODEL_CARD.md"),
-        &model_card(settings, config, report, train_n, dev_n),
-    )
-}
-
-fn model_card(
-    settings: &TrainSettings,
-    config: &Config,
-    report: &TrainReport,
-    train_n: usize,
-    dev_n: usize,
-) -> String {
-    let system_rows = |e: &Evaluation| {
-        let row = |name: &str, m: &Metrics| {
-            format!(
-                "| {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
-                m.macro_f1, m.accuracy, m.labels[0].f1, m.labels[1].f1, m.labels[2].f1
-            )
-        };
-        row("corpus only", &e.corpus_only)
-            + &row("model only", &e.model_only)
-            + &row("combined", &e.combined)
+/// The transformer's files, copied from `from` into `to` (nothing to do when they are one
+/// folder).
+fn copy_transformer(from: &Path, to: &Path) -> Result<()> {
+    let same = match (std::fs::canonicalize(from), std::fs::canonicalize(to)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     };
-    let header = "| system | macro-F1 | accuracy | F1 normal | F1 malicious_complaint | F1 debt_optimization |\n| --- | --- | --- | --- | --- | --- |\n";
-    let mut card = format!(
-        "# heihui model card\n\n\
-         A BERT classifier for heihui's three labels (normal, malicious_complaint,\n\
-         debt_optimization), in Hugging Face's BertForSequenceClassification layout.\n\n\
-         ## Rebuild\n\n```sh\n{}\n```\n\n\
-         ## Data\n\n\
-         - train: `{}` ({train_n} rows), with evasion augmentation on {:.0}% of rows each epoch\n\
-         - dev: `{}` ({dev_n} rows), for checkpoint selection and decision tuning\n",
-        settings.command,
-        settings.train.display(),
-        settings.augment * 100.0,
-        settings.dev.display(),
-    );
-    if let (Some(path), Some(test)) = (&settings.test, &report.test) {
-        card.push_str(&format!(
-            "- test: `{}` ({} rows), reported here only\n",
-            path.display(),
-            test.rows.len()
-        ));
+    if same {
+        return Ok(());
     }
-    card.push_str(&format!(
-        "\n## Size\n\n\
-         {} layers, hidden size {}, {} heads, feed-forward {}, at most {} tokens (head and tail\n\
-         of longer texts), vocabulary {} tokens; {} parameters, `model.safetensors` {:.1} MB.\n\n\
-         ## Training\n\n\
-         AdamW (peak learning rate {}, weight decay {}), {:.0}% warm-up then linear decay,\n\
-         batch size {}, dropout {}, class weights, seed {}; {} of at most {} epochs run, best\n\
-         dev macro-F1 at epoch {}; {:.1} minutes on this machine's CPU, evaluation included.\n\
-         Dev macro-F1 by epoch: {}.\n\n\
-         ## Metrics on dev (decision tuned on dev)\n\n{header}{}",
-        config.num_hidden_layers,
-        config.hidden_size,
-        config.num_attention_heads,
-        config.intermediate_size,
-        settings.size.max_len.min(config.max_position_embeddings),
-        config.vocab_size,
-        report.parameters,
-        report.model_bytes as f64 / 1e6,
-        settings.lr,
-        settings.weight_decay,
-        settings.warmup * 100.0,
-        settings.batch_size,
-        config.hidden_dropout_prob,
-        settings.seed,
-        report.epochs_run,
-        settings.epochs,
-        report.best_epoch,
-        report.seconds / 60.0,
-        report
-            .dev_curve
-            .iter()
-            .map(|f| format!("{f:.3}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        system_rows(&report.dev),
-    ));
-    if let Some(test) = &report.test {
-        card.push_str(&format!(
-            "\n## Metrics on test\n\n{header}{}",
-            system_rows(test)
-        ));
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
+        "model.safetensors",
+    ] {
+        let source = from.join(file);
+        if !source.exists() && file == "tokenizer_config.json" {
+            continue;
+        }
+        let bytes = std::fs::read(&source).map_err(|e| Error::io(&source, e))?;
+        crate::fs::write_atomic(&to.join(file), &bytes)?;
     }
-    card.push_str(&format!(
-        "\n## Decision\n\n`decision.json`: hit scale {}, warning scale {}, biases {:?} (normal,\n\
-         malicious_complaint, debt_optimization), review margin {}.\n",
-        report.decision.hit_scale,
-        report.decision.warning_scale,
-        report.decision.bias,
-        report.decision.review_margin
-    ));
-    card
+    Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedule_warms_up_then_decays() {
-        assert!((learning_rate(1.0, 0, 10, 100) - 0.1).abs() < 1e-9);
-        assert!((learning_rate(1.0, 9, 10, 100) - 1.0).abs() < 1e-9);
-        assert!((learning_rate(1.0, 55, 10, 100) - 0.5).abs() < 1e-9);
-        assert_eq!(learning_rate(1.0, 100, 10, 100), 0.0);
-    }
-
-    #[test]
-    fn class_weights_balance_counts() {
-        let row = |label| Example {
-            id: String::new(),
-            text: String::new(),
-            label,
-            row: 0,
-        };
-        let rows = vec![
-            row(Label::Normal),
-            row(Label::Normal),
-            row(Label::MaliciousComplaint),
-            row(Label::DebtOptimization),
-        ];
-        let w = class_weights(&rows);
-        assert!((w[0] * 2.0 - w[1]).abs() < 1e-6);
-        assert!((w[1] - w[2]).abs() < 1e-6);
-    }
-
-    #[test]
-    fn batches_cover_every_row_once() {
-        let rows: Vec<(Vec<u32>, Label)> =
-            (0..103).map(|i| (vec![0; i % 17], Label::Normal)).collect();
-        let batches = length_bucketed_batches(&rows, 10, &mut Rng::new(1));
-        assert_eq!(batches.len(), 11);
-        assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 103);
-    }
+/// Elements in every tensor of a safetensors file.
+fn count_parameters(path: &Path) -> Result<usize> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| Error::Model {
+        path: path.to_path_buf(),
+        message: format!("not a safetensors file: {e}"),
+    })?;
+    Ok(tensors
+        .tensors()
+        .iter()
+        .map(|(_, t)| t.shape().iter().product::<usize>())
+        .sum())
 }

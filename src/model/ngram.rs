@@ -1,0 +1,670 @@
+//! The n-gram component: TF-IDF over the character n-grams of the whole normalised text and a
+//! multinomial, L2-regularised logistic regression over those features.
+//!
+//! The features are made the way scikit-learn's `TfidfVectorizer(analyzer="char",
+//! ngram_range=(1, 4), sublinear_tf=True)` makes them: whitespace runs become one space,
+//! every n-gram of 1 to 4 characters is counted, the count becomes `1 + ln(count)`, times the
+//! smoothed inverse document frequency `ln((1 + n) / (1 + df)) + 1`, and the row is scaled to
+//! unit length. N-grams seen in fewer than `min_df` training rows are dropped. The weights are
+//! fitted by L-BFGS (the argmin crate) on `C * sum(log loss) + |W|^2 / 2`, the objective of
+//! scikit-learn's `LogisticRegression(C=...)`; the intercepts are not penalised.
+//!
+//! Saved beside the transformer as `ngram.json` (how features are made) and
+//! `ngram.safetensors`: `ngrams` (U32 `[features, max_n]`, the n-grams' characters as code
+//! points, padded with `u32::MAX`), `idf` (F32 `[features]`), `weight` (F32
+//! `[labels, features]`) and `bias` (F32 `[labels]`), in [`Label::ALL`] order.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::label::Label;
+use crate::model::Probabilities;
+
+/// File name of the feature description.
+pub const SPEC_FILE: &str = "ngram.json";
+/// File name of the tensors.
+pub const WEIGHTS_FILE: &str = "ngram.safetensors";
+
+/// How the features are made and the model fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NgramSpec {
+    /// Always `"char"`: n-grams of characters of the normalised text.
+    pub analyzer: String,
+    /// Shortest n-gram.
+    pub min_n: usize,
+    /// Longest n-gram (at most 4).
+    pub max_n: usize,
+    /// Counts become `1 + ln(count)`.
+    pub sublinear_tf: bool,
+    /// N-grams in fewer training rows than this were dropped.
+    pub min_df: usize,
+    /// Inverse regularisation strength of the fit.
+    pub c: f64,
+    /// Number of features kept.
+    pub features: usize,
+}
+
+impl Default for NgramSpec {
+    fn default() -> Self {
+        NgramSpec {
+            analyzer: "char".into(),
+            min_n: 1,
+            max_n: 4,
+            sublinear_tf: true,
+            min_df: 2,
+            c: 10.0,
+            features: 0,
+        }
+    }
+}
+
+/// Settings of a fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NgramSettings {
+    /// Shortest n-gram.
+    pub min_n: usize,
+    /// Longest n-gram, at most 4.
+    pub max_n: usize,
+    /// Drop n-grams seen in fewer training rows.
+    pub min_df: usize,
+    /// Inverse regularisation strength (scikit-learn's `C`).
+    pub c: f64,
+    /// Most L-BFGS iterations.
+    pub max_iters: u64,
+}
+
+impl Default for NgramSettings {
+    fn default() -> Self {
+        NgramSettings {
+            min_n: 1,
+            max_n: 4,
+            min_df: 2,
+            c: 10.0,
+            max_iters: 500,
+        }
+    }
+}
+
+/// A sparse feature vector: feature index and value, indices ascending.
+pub type Features = Vec<(u32, f32)>;
+
+/// A fitted n-gram model.
+#[derive(Debug, Clone)]
+pub struct NgramModel {
+    spec: NgramSpec,
+    index: HashMap<u128, u32, ahash::RandomState>,
+    idf: Vec<f32>,
+    /// `[label][feature]`, row-major.
+    weight: Vec<f32>,
+    bias: [f32; 3],
+}
+
+/// The n-grams' keys of one text: each n-gram packed as its length and code points.
+fn ngram_keys(text: &str, min_n: usize, max_n: usize, mut each: impl FnMut(u128)) {
+    let mut chars: Vec<u32> = Vec::with_capacity(text.len());
+    let mut last_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            if !last_space {
+                chars.push(' ' as u32);
+            }
+            last_space = true;
+        } else {
+            chars.push(c as u32);
+            last_space = false;
+        }
+    }
+    for n in min_n..=max_n {
+        if chars.len() < n {
+            break;
+        }
+        for window in chars.windows(n) {
+            each(pack(window));
+        }
+    }
+}
+
+/// Packs an n-gram (at most four characters, 21 bits each) with its length above them.
+fn pack(chars: &[u32]) -> u128 {
+    let mut key = 0u128;
+    for &c in chars {
+        key = (key << 21) | c as u128;
+    }
+    key | (chars.len() as u128) << 84
+}
+
+fn unpack(key: u128) -> Vec<u32> {
+    let n = (key >> 84) as usize;
+    (0..n)
+        .rev()
+        .map(|i| ((key >> (21 * i)) & 0x1f_ffff) as u32)
+        .collect()
+}
+
+impl NgramModel {
+    /// How its features are made.
+    pub fn spec(&self) -> &NgramSpec {
+        &self.spec
+    }
+
+    /// The TF-IDF features of one normalised text.
+    pub fn features(&self, normalized: &str) -> Features {
+        let mut counts: HashMap<u32, u32, ahash::RandomState> = HashMap::default();
+        ngram_keys(normalized, self.spec.min_n, self.spec.max_n, |key| {
+            if let Some(&f) = self.index.get(&key) {
+                *counts.entry(f).or_insert(0) += 1;
+            }
+        });
+        weigh(counts, &self.idf, self.spec.sublinear_tf)
+    }
+
+    /// The per-label scores (logits) of a feature vector.
+    pub fn logits(&self, features: &Features) -> [f32; 3] {
+        let n = self.idf.len();
+        std::array::from_fn(|k| {
+            let row = &self.weight[k * n..(k + 1) * n];
+            self.bias[k]
+                + features
+                    .iter()
+                    .map(|&(f, v)| row[f as usize] * v)
+                    .sum::<f32>()
+        })
+    }
+
+    /// The label probabilities of one normalised text.
+    pub fn probabilities(&self, normalized: &str) -> Probabilities {
+        softmax(self.logits(&self.features(normalized)))
+    }
+
+    /// The features with the largest contributions to `label`'s score, largest first, as
+    /// (n-gram, contribution).
+    pub fn top_contributions(
+        &self,
+        normalized: &str,
+        label: Label,
+        count: usize,
+    ) -> Vec<(String, f32)> {
+        let n = self.idf.len();
+        let row = &self.weight[label.index() * n..(label.index() + 1) * n];
+        let mut by_feature: HashMap<u32, u128> = HashMap::new();
+        ngram_keys(normalized, self.spec.min_n, self.spec.max_n, |key| {
+            if let Some(&f) = self.index.get(&key) {
+                by_feature.insert(f, key);
+            }
+        });
+        let features = self.features(normalized);
+        let mut scored: Vec<(String, f32)> = features
+            .iter()
+            .map(|&(f, v)| {
+                let text = unpack(by_feature[&f])
+                    .into_iter()
+                    .filter_map(char::from_u32)
+                    .collect();
+                (text, row[f as usize] * v)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored.truncate(count);
+        scored
+    }
+
+    /// Fits a model on normalised texts and their labels; `on_iteration` is told each
+    /// L-BFGS iteration, for progress.
+    ///
+    /// # Errors
+    /// No rows, or a solver failure.
+    pub fn fit(
+        texts: &[&str],
+        labels: &[Label],
+        settings: &NgramSettings,
+        on_iteration: &mut dyn FnMut(u64),
+    ) -> Result<Self> {
+        if texts.is_empty() || texts.len() != labels.len() {
+            return Err(Error::Refused(
+                "the n-gram model needs at least one labelled row".into(),
+            ));
+        }
+        let max_n = settings.max_n.clamp(1, 4);
+        let min_n = settings.min_n.clamp(1, max_n);
+        let mut df: HashMap<u128, u32, ahash::RandomState> = HashMap::default();
+        let mut seen: ahash::AHashSet<u128> = Default::default();
+        for text in texts {
+            seen.clear();
+            ngram_keys(text, min_n, max_n, |key| {
+                seen.insert(key);
+            });
+            for &key in &seen {
+                *df.entry(key).or_insert(0) += 1;
+            }
+        }
+        let mut kept: Vec<(u128, u32)> = df
+            .into_iter()
+            .filter(|&(_, d)| d as usize >= settings.min_df.max(1))
+            .collect();
+        kept.sort_unstable_by_key(|&(key, _)| key);
+        let rows = texts.len() as f64;
+        let idf: Vec<f32> = kept
+            .iter()
+            .map(|&(_, d)| (((1.0 + rows) / (1.0 + d as f64)).ln() + 1.0) as f32)
+            .collect();
+        let index: HashMap<u128, u32, ahash::RandomState> = kept
+            .iter()
+            .enumerate()
+            .map(|(i, &(key, _))| (key, i as u32))
+            .collect();
+        let spec = NgramSpec {
+            min_n,
+            max_n,
+            min_df: settings.min_df.max(1),
+            c: settings.c,
+            features: idf.len(),
+            ..NgramSpec::default()
+        };
+        let mut model = NgramModel {
+            spec,
+            index,
+            idf,
+            weight: Vec::new(),
+            bias: [0.0; 3],
+        };
+        let x: Vec<Features> = texts.iter().map(|t| model.features(t)).collect();
+        let problem = Objective {
+            x: &x,
+            y: labels.iter().map(|l| l.index()).collect(),
+            features: model.idf.len(),
+            c: settings.c,
+        };
+        let (weight, bias) = problem.solve(settings.max_iters, on_iteration)?;
+        model.weight = weight;
+        model.bias = bias;
+        Ok(model)
+    }
+
+    /// Reads `ngram.json` and `ngram.safetensors` from a model directory; `None` when the
+    /// directory has no n-gram component.
+    ///
+    /// # Errors
+    /// A malformed or inconsistent file, naming it.
+    pub fn load(dir: &Path) -> Result<Option<Self>> {
+        let spec_path = dir.join(SPEC_FILE);
+        let spec_text = match std::fs::read_to_string(&spec_path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(&spec_path, e)),
+        };
+        let bad = |path: &Path, message: String| Error::Model {
+            path: path.to_path_buf(),
+            message,
+        };
+        let spec: NgramSpec = serde_json::from_str(&spec_text)
+            .map_err(|e| bad(&spec_path, format!("malformed n-gram description: {e}")))?;
+        if spec.analyzer != "char" || spec.max_n == 0 || spec.max_n > 4 || spec.min_n > spec.max_n {
+            return Err(bad(
+                &spec_path,
+                "only character n-grams of 1 to 4 characters are supported".into(),
+            ));
+        }
+        let path = dir.join(WEIGHTS_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let tensors = safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| bad(&path, format!("not a safetensors file: {e}")))?;
+        let tensor = |name: &str, dtype: safetensors::Dtype, shape: &[usize]| {
+            let view = tensors
+                .tensor(name)
+                .map_err(|_| bad(&path, format!("tensor `{name}` is missing")))?;
+            if view.dtype() != dtype || view.shape() != shape {
+                return Err(bad(
+                    &path,
+                    format!(
+                        "tensor `{name}` is {:?} {:?}, expected {dtype:?} {shape:?}",
+                        view.dtype(),
+                        view.shape()
+                    ),
+                ));
+            }
+            Ok(view
+                .data()
+                .chunks_exact(4)
+                .map(|b| [b[0], b[1], b[2], b[3]])
+                .collect::<Vec<[u8; 4]>>())
+        };
+        let f = spec.features;
+        let ngrams = tensor("ngrams", safetensors::Dtype::U32, &[f, spec.max_n])?;
+        let idf = tensor("idf", safetensors::Dtype::F32, &[f])?;
+        let weight = tensor("weight", safetensors::Dtype::F32, &[3, f])?;
+        let bias = tensor("bias", safetensors::Dtype::F32, &[3])?;
+        let mut index = HashMap::with_capacity_and_hasher(f, ahash::RandomState::new());
+        for (i, row) in ngrams.chunks_exact(spec.max_n).enumerate() {
+            let chars: Vec<u32> = row
+                .iter()
+                .map(|b| u32::from_le_bytes(*b))
+                .take_while(|&c| c != u32::MAX)
+                .collect();
+            if chars.len() < spec.min_n || chars.iter().any(|&c| char::from_u32(c).is_none()) {
+                return Err(bad(&path, format!("n-gram {i} is malformed")));
+            }
+            if index.insert(pack(&chars), i as u32).is_some() {
+                return Err(bad(&path, format!("n-gram {i} is listed twice")));
+            }
+        }
+        let floats =
+            |v: Vec<[u8; 4]>| -> Vec<f32> { v.into_iter().map(f32::from_le_bytes).collect() };
+        let bias = floats(bias);
+        let model = NgramModel {
+            spec,
+            index,
+            idf: floats(idf),
+            weight: floats(weight),
+            bias: [bias[0], bias[1], bias[2]],
+        };
+        if model
+            .idf
+            .iter()
+            .chain(&model.weight)
+            .chain(&model.bias)
+            .any(|v| !v.is_finite())
+        {
+            return Err(bad(&path, "the n-gram weights are not all finite".into()));
+        }
+        Ok(Some(model))
+    }
+
+    /// Writes `ngram.json` and `ngram.safetensors` into a model directory.
+    ///
+    /// # Errors
+    /// An unwritable file.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let max_n = self.spec.max_n;
+        let mut keys: Vec<(u32, u128)> = self.index.iter().map(|(&k, &i)| (i, k)).collect();
+        keys.sort_unstable();
+        let mut ngrams: Vec<u8> = Vec::with_capacity(keys.len() * max_n * 4);
+        for (_, key) in keys {
+            let mut chars = unpack(key);
+            chars.resize(max_n, u32::MAX);
+            for c in chars {
+                ngrams.extend(c.to_le_bytes());
+            }
+        }
+        let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+        let f = self.idf.len();
+        let idf = bytes(&self.idf);
+        let weight = bytes(&self.weight);
+        let bias = bytes(&self.bias);
+        fn view(
+            dtype: safetensors::Dtype,
+            shape: Vec<usize>,
+            data: &[u8],
+        ) -> safetensors::tensor::TensorView<'_> {
+            safetensors::tensor::TensorView::new(dtype, shape, data).expect("sizes match shapes")
+        }
+        let tensors = vec![
+            (
+                "ngrams",
+                view(safetensors::Dtype::U32, vec![f, max_n], &ngrams),
+            ),
+            ("idf", view(safetensors::Dtype::F32, vec![f], &idf)),
+            ("weight", view(safetensors::Dtype::F32, vec![3, f], &weight)),
+            ("bias", view(safetensors::Dtype::F32, vec![3], &bias)),
+        ];
+        let path = dir.join(WEIGHTS_FILE);
+        let data = safetensors::tensor::serialize(tensors, None).map_err(|e| Error::Model {
+            path: path.clone(),
+            message: format!("cannot serialise the n-gram weights: {e}"),
+        })?;
+        crate::fs::write_atomic(&path, &data)?;
+        let spec = serde_json::to_string_pretty(&self.spec).expect("plain fields serialise");
+        crate::fs::write_atomic(&dir.join(SPEC_FILE), (spec + "\n").as_bytes())
+    }
+}
+
+fn weigh(counts: HashMap<u32, u32, ahash::RandomState>, idf: &[f32], sublinear: bool) -> Features {
+    let mut features: Features = counts
+        .into_iter()
+        .map(|(f, c)| {
+            let tf = if sublinear {
+                1.0 + (c as f32).ln()
+            } else {
+                c as f32
+            };
+            (f, tf * idf[f as usize])
+        })
+        .collect();
+    features.sort_unstable_by_key(|&(f, _)| f);
+    let norm = features.iter().map(|&(_, v)| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, v) in &mut features {
+            *v /= norm;
+        }
+    }
+    features
+}
+
+/// Softmax of three scores.
+pub fn softmax(scores: [f32; 3]) -> [f32; 3] {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exp = scores.map(|s| (s - max).exp());
+    let sum: f32 = exp.iter().sum();
+    exp.map(|e| e / sum)
+}
+
+/// The fit's objective, scaled by `1 / (C n)` so the solver's tolerances mean the same for any
+/// data size: mean log loss plus `|W|^2 / (2 C n)`. Parameters: the weights `[label][feature]`
+/// then the three intercepts.
+struct Objective<'a> {
+    x: &'a [Features],
+    y: Vec<usize>,
+    features: usize,
+    c: f64,
+}
+
+impl Objective<'_> {
+    fn loss_and_gradient(&self, w: &[f64], gradient: Option<&mut Vec<f64>>) -> f64 {
+        let f = self.features;
+        let n = self.x.len() as f64;
+        let bias = &w[3 * f..];
+        let mut loss = 0.0;
+        let mut grad = gradient;
+        if let Some(g) = grad.as_deref_mut() {
+            g.clear();
+            g.resize(w.len(), 0.0);
+        }
+        for (x, &y) in self.x.iter().zip(&self.y) {
+            let z: [f64; 3] = std::array::from_fn(|k| {
+                let row = &w[k * f..(k + 1) * f];
+                bias[k]
+                    + x.iter()
+                        .map(|&(i, v)| row[i as usize] * v as f64)
+                        .sum::<f64>()
+            });
+            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = z.iter().map(|s| (s - max).exp()).sum();
+            let log_sum = max + sum.ln();
+            loss += log_sum - z[y];
+            if let Some(g) = grad.as_deref_mut() {
+                for k in 0..3 {
+                    let d = ((z[k] - log_sum).exp() - if k == y { 1.0 } else { 0.0 }) / n;
+                    for &(i, v) in x {
+                        g[k * f + i as usize] += d * v as f64;
+                    }
+                    g[3 * f + k] += d;
+                }
+            }
+        }
+        let penalty = 1.0 / (self.c * n);
+        let squares: f64 = w[..3 * f].iter().map(|v| v * v).sum();
+        if let Some(g) = grad {
+            for (gi, wi) in g[..3 * f].iter_mut().zip(&w[..3 * f]) {
+                *gi += penalty * wi;
+            }
+        }
+        loss / n + 0.5 * penalty * squares
+    }
+
+    fn solve(
+        &self,
+        max_iters: u64,
+        on_iteration: &mut dyn FnMut(u64),
+    ) -> Result<(Vec<f32>, [f32; 3])> {
+        let solver_error =
+            |e: argmin::core::Error| Error::Refused(format!("the n-gram model's fit failed: {e}"));
+        let linesearch = MoreThuenteLineSearch::new();
+        let solver = LBFGS::new(linesearch, 10)
+            .with_tolerance_grad(1e-6)
+            .map_err(solver_error)?
+            .with_tolerance_cost(1e-10)
+            .map_err(solver_error)?;
+        let start = vec![0.0f64; 3 * self.features + 3];
+        let observer = Progress {
+            on_iteration: std::cell::RefCell::new(on_iteration),
+        };
+        let result = Executor::new(Problem(self, &observer), solver)
+            .configure(|state| state.param(start).max_iters(max_iters))
+            .run()
+            .map_err(solver_error)?;
+        let best = result
+            .state()
+            .get_best_param()
+            .cloned()
+            .ok_or_else(|| Error::Refused("the n-gram model's fit found no solution".into()))?;
+        let f = self.features;
+        let weight = best[..3 * f].iter().map(|&v| v as f32).collect();
+        let bias = [
+            best[3 * f] as f32,
+            best[3 * f + 1] as f32,
+            best[3 * f + 2] as f32,
+        ];
+        Ok((weight, bias))
+    }
+}
+
+struct Progress<'a> {
+    on_iteration: std::cell::RefCell<&'a mut dyn FnMut(u64)>,
+}
+
+struct Problem<'a, 'b>(&'a Objective<'a>, &'a Progress<'b>);
+
+impl CostFunction for Problem<'_, '_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, w: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(self.0.loss_and_gradient(w, None))
+    }
+}
+
+impl Gradient for Problem<'_, '_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, w: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        let mut g = Vec::new();
+        self.0.loss_and_gradient(w, Some(&mut g));
+        (self.1.on_iteration.borrow_mut())(1);
+        Ok(g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_through_packing() {
+        for s in ["a", "停息", "挂账 x", "🈲催收"] {
+            let chars: Vec<u32> = s.chars().map(|c| c as u32).collect();
+            for n in 1..=chars.len().min(4) {
+                assert_eq!(unpack(pack(&chars[..n])), chars[..n].to_vec(), "{s} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn whitespace_runs_count_as_one_space() {
+        let mut keys = Vec::new();
+        ngram_keys("a \n\t b", 1, 1, |k| keys.push(unpack(k)));
+        assert_eq!(
+            keys,
+            vec![vec!['a' as u32], vec![' ' as u32], vec!['b' as u32]]
+        );
+    }
+
+    #[test]
+    fn tfidf_matches_the_definition() {
+        // Three rows; min_df 1 keeps everything. "ab" occurs in two of them.
+        let texts = ["ab", "ab c", "d"];
+        let labels = [
+            Label::Normal,
+            Label::DebtOptimization,
+            Label::MaliciousComplaint,
+        ];
+        let settings = NgramSettings {
+            min_n: 1,
+            max_n: 2,
+            min_df: 1,
+            max_iters: 5,
+            ..NgramSettings::default()
+        };
+        let model = NgramModel::fit(&texts, &labels, &settings, &mut |_| {}).unwrap();
+        let f = model.features("abab");
+        // a, b: tf 2; ab: tf 2; ba: tf 1. idf(a) = ln(4/3) + 1 (df 2), idf(ba) unseen.
+        let idf2 = (4.0f32 / 3.0).ln() + 1.0;
+        let tf2 = 1.0 + 2.0f32.ln();
+        let raw = [tf2 * idf2, tf2 * idf2, tf2 * idf2];
+        let norm = raw.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert_eq!(f.len(), 3, "{f:?}");
+        for (_, v) in &f {
+            assert!((v - raw[0] / norm).abs() < 1e-6, "{f:?}");
+        }
+    }
+
+    #[test]
+    fn fit_separates_and_save_load_round_trips() {
+        let texts = [
+            "停息挂账找我们",
+            "专业停息挂账",
+            "全部减免否则投诉",
+            "要求全部减免",
+            "今天吃什么",
+            "周末去爬山",
+        ];
+        use Label::*;
+        let labels = [
+            DebtOptimization,
+            DebtOptimization,
+            MaliciousComplaint,
+            MaliciousComplaint,
+            Normal,
+            Normal,
+        ];
+        let settings = NgramSettings {
+            min_df: 1,
+            ..NgramSettings::default()
+        };
+        let mut iterations = 0;
+        let model = NgramModel::fit(&texts, &labels, &settings, &mut |n| iterations += n).unwrap();
+        assert!(iterations > 0);
+        for (t, l) in texts.iter().zip(labels) {
+            let p = model.probabilities(t);
+            assert_eq!(crate::model::argmax(&p), l, "{t}: {p:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        model.save(dir.path()).unwrap();
+        let loaded = NgramModel::load(dir.path()).unwrap().expect("saved");
+        assert_eq!(loaded.spec(), model.spec());
+        for t in ["停息挂账", "投诉全部减免", "爬山"] {
+            assert_eq!(loaded.probabilities(t), model.probabilities(t), "{t}");
+        }
+        let top = model.top_contributions("专业停息挂账", DebtOptimization, 3);
+        assert_eq!(top.len(), 3);
+        assert!(top[0].1 >= top[1].1 && top[1].1 >= top[2].1);
+        assert!(NgramModel::load(&dir.path().join("nothing"))
+            .unwrap()
+            .is_none());
+    }
+}
