@@ -31,8 +31,9 @@ pub struct Classifier {
 pub struct Prepared {
     /// Phrase hits, with spans in the original text.
     pub hits: Vec<Hit>,
-    /// Token ids; empty for an empty text, which skips the models.
-    pub ids: Vec<u32>,
+    /// Token ids, one list per window the model reads; none for an empty text, which skips
+    /// the models.
+    pub windows: Vec<Vec<u32>>,
     /// The n-gram model's probabilities, where there is one.
     pub ngram: Option<Probabilities>,
 }
@@ -110,13 +111,13 @@ impl Classifier {
         if normalized.as_str().trim().is_empty() {
             return Prepared {
                 hits: Vec::new(),
-                ids: Vec::new(),
+                windows: Vec::new(),
                 ngram: None,
             };
         }
         Prepared {
             hits: self.matcher.find_in(text, &normalized),
-            ids: self.model.encoder().encode(normalized.as_str()),
+            windows: self.model.read(normalized.as_str()),
             ngram: self
                 .ngram
                 .as_ref()
@@ -130,10 +131,13 @@ impl Classifier {
     /// A model failure.
     pub fn infer(&self, prepared: Vec<Prepared>, batch_size: usize) -> Result<Vec<Classification>> {
         let texts: Vec<usize> = (0..prepared.len())
-            .filter(|&i| !prepared[i].ids.is_empty())
+            .filter(|&i| !prepared[i].windows.is_empty())
             .collect();
-        let encoded: Vec<&[u32]> = texts.iter().map(|&i| prepared[i].ids.as_slice()).collect();
-        let probabilities = self.model.probabilities_encoded(&encoded, batch_size)?;
+        let encoded: Vec<&[Vec<u32>]> = texts
+            .iter()
+            .map(|&i| prepared[i].windows.as_slice())
+            .collect();
+        let probabilities = self.model.probabilities_windows(&encoded, batch_size)?;
         let mut model_p = vec![None; prepared.len()];
         for (&i, p) in texts.iter().zip(probabilities) {
             model_p[i] = Some(p);

@@ -14,6 +14,28 @@ use crate::normalize::normalize;
 /// duplicates.
 pub const NEAR_DUPLICATE_JACCARD: f64 = 0.6;
 
+/// The genres a labelled row may have (GUIDELINES.md defines each).
+pub const GENRES: [&str; 18] = [
+    "sms",
+    "chat",
+    "group_chat",
+    "call_transcript",
+    "cs_session",
+    "comment",
+    "comment_thread",
+    "forum_post",
+    "social_post",
+    "letter",
+    "ticket",
+    "app_review",
+    "notice",
+    "news",
+    "article",
+    "poster_ocr",
+    "asr",
+    "other",
+];
+
 /// The split files of a data directory, in order.
 pub const SPLITS: [&str; 3] = ["train", "dev", "test"];
 
@@ -226,6 +248,10 @@ pub struct SplitSummary {
     pub hard_negative_share: f64,
     /// Share of debt_optimization rows written with evasions.
     pub evasion_share: f64,
+    /// Rows per genre, by genre name.
+    pub per_genre: std::collections::BTreeMap<String, usize>,
+    /// Rows marked `hard`.
+    pub hard: usize,
 }
 
 /// A problem `data check` found; any one fails the check.
@@ -270,6 +296,26 @@ pub fn check_dir(dir: &Path) -> Result<CheckReport> {
     let mut texts: HashMap<String, usize> = HashMap::new();
     for (i, item) in all.iter().enumerate() {
         let example = &item.1;
+        match example.genre.as_deref() {
+            None => report.problems.push(Problem {
+                location: at(item),
+                message: "column genre: missing (one of the genres in GUIDELINES.md)".into(),
+            }),
+            Some(g) if !GENRES.contains(&g) => report.problems.push(Problem {
+                location: at(item),
+                message: format!(
+                    "column genre: unknown genre `{g}`; expected one of {}",
+                    GENRES.join(", ")
+                ),
+            }),
+            Some(_) => {}
+        }
+        if example.hard.is_none() {
+            report.problems.push(Problem {
+                location: at(item),
+                message: "column hard: missing (yes or no)".into(),
+            });
+        }
         if example.text.trim().is_empty() {
             report.problems.push(Problem {
                 location: at(item),
@@ -442,6 +488,14 @@ fn summarize(name: &str, examples: &[Example]) -> SplitSummary {
         },
         hard_negative_share: hard as f64 / normal.max(1) as f64,
         evasion_share: evasive as f64 / debt.max(1) as f64,
+        per_genre: examples.iter().filter_map(|e| e.genre.clone()).fold(
+            Default::default(),
+            |mut m, g| {
+                *m.entry(g).or_insert(0) += 1;
+                m
+            },
+        ),
+        hard: examples.iter().filter(|e| e.hard == Some(true)).count(),
     }
 }
 

@@ -25,6 +25,10 @@ pub const SPECIAL_TOKENS: [&str; 5] = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MAS
 /// and 62 of 254 at 256 tokens).
 pub const HEAD_SHARE: f64 = 0.75;
 
+/// Most windows one text is read as (about 6,000 tokens at a 128-token window with the default
+/// stride); a longer text's windows spread evenly over it.
+pub const MAX_WINDOWS: usize = 64;
+
 /// Latin words seen at least this often in training get a token of their own.
 const MIN_WORD_COUNT: usize = 3;
 
@@ -188,6 +192,46 @@ impl Encoder {
             out.extend_from_slice(&ids[ids.len() - tail..]);
         }
         out.push(self.sep);
+        out
+    }
+
+    /// Token ids of one normalised text as overlapping windows, each `[CLS]`, at most
+    /// `max_len - 2` tokens, `[SEP]`, starting every `stride` tokens until the last reaches
+    /// the end. A text that fits one window gives exactly [`Encoder::encode`]'s ids. Past
+    /// [`MAX_WINDOWS`] windows the starts spread evenly over the text instead, so the cost
+    /// stays bounded for a text of any length.
+    pub fn windows(&self, normalized: &str, stride: usize) -> Vec<Vec<u32>> {
+        let budget = self.max_len - 2;
+        let ids = match self.tokenizer.encode_fast(normalized, false) {
+            Ok(encoding) => encoding.get_ids().to_vec(),
+            Err(_) => Vec::new(),
+        };
+        let window = |content: &[u32]| {
+            let mut out = Vec::with_capacity(content.len() + 2);
+            out.push(self.cls);
+            out.extend_from_slice(content);
+            out.push(self.sep);
+            out
+        };
+        if ids.len() <= budget {
+            return vec![window(&ids)];
+        }
+        let last = ids.len() - budget;
+        let count = last.div_ceil(stride.max(1)) + 1;
+        let starts: Vec<usize> = if count <= MAX_WINDOWS {
+            (0..count).map(|i| (i * stride).min(last)).collect()
+        } else {
+            (0..MAX_WINDOWS)
+                .map(|i| i * last / (MAX_WINDOWS - 1))
+                .collect()
+        };
+        let mut out: Vec<Vec<u32>> = Vec::with_capacity(starts.len());
+        for s in starts {
+            let w = window(&ids[s..s + budget]);
+            if out.last() != Some(&w) {
+                out.push(w);
+            }
+        }
         out
     }
 
@@ -370,5 +414,39 @@ mod tests {
         assert_eq!(loaded.max_len(), 48);
         assert_eq!(loaded.encode("停息挂账vx"), e.encode("停息挂账vx"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn long_texts_are_read_as_overlapping_windows_to_the_end() {
+        let e = encoder(10); // 8 content tokens a window
+        assert_eq!(e.windows("停息挂账", 6), vec![e.encode("停息挂账")]);
+        let text = "停息挂账找我们全部息费减免停息挂账找我们"; // 20 characters, 20 tokens
+        let windows = e.windows(text, 6);
+        let content = |w: &Vec<u32>| w[1..w.len() - 1].to_vec();
+        let all = e
+            .tokenizer
+            .encode_fast(text, false)
+            .unwrap()
+            .get_ids()
+            .to_vec();
+        // Starts 0, 6 and the last possible start, 12: every token is read.
+        assert_eq!(windows.len(), 3);
+        assert_eq!(content(&windows[0]), all[0..8].to_vec());
+        assert_eq!(content(&windows[1]), all[6..14].to_vec());
+        assert_eq!(content(&windows[2]), all[12..20].to_vec());
+        for w in &windows {
+            assert_eq!((w[0], *w.last().unwrap()), (e.cls, e.sep));
+        }
+        // A very long text is read as at most MAX_WINDOWS windows, first and last included.
+        let long = text.repeat(200);
+        let many = e.windows(&long, 6);
+        assert_eq!(many.len(), MAX_WINDOWS);
+        let ids = e
+            .tokenizer
+            .encode_fast(long.as_str(), false)
+            .unwrap()
+            .get_ids()
+            .to_vec();
+        assert_eq!(content(many.last().unwrap()), ids[ids.len() - 8..].to_vec());
     }
 }

@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use heihui::corpus::suggest::suggest;
 use heihui::corpus::Severity;
 use heihui::{data, stats, Category, Corpus, Matcher, Scope};
+use heihui::{Hmm, Label, Segmenter};
 
 use super::progress::{rows_bar, Progress};
 use super::{CorpusArg, EXIT_FOUND_PROBLEMS};
@@ -70,6 +72,31 @@ pub enum Command {
         /// No progress bar
         #[arg(long, short)]
         quiet: bool,
+        #[command(flatten)]
+        corpus: CorpusArg,
+    },
+    /// Candidate phrases: n-grams over-represented in a trade label's rows against normal
+    /// rows, not yet covered by the corpus, ranked by weighted log-odds (Fightin' Words)
+    #[command(
+        after_help = "Each candidate comes with its rows per label, its z-score, three example \
+row ids and the original (evasive) spellings seen. Review them by hand before `corpus add`; \
+`corpus stats` then shows whether an added phrase misfires on normal rows.\n\nExamples:\n  \
+heihui corpus suggest --data corpus/labeled/train.csv --category debt_optimization --top 30"
+    )]
+    Suggest {
+        /// A labelled CSV file with text and label columns
+        #[arg(long, value_name = "LABELLED.csv")]
+        data: PathBuf,
+        /// The category to suggest for: debt_optimization or malicious_complaint [default:
+        /// both]
+        #[arg(long, short)]
+        category: Option<String>,
+        /// Candidates per category
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        top: usize,
+        /// One JSON object per line instead of a table
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -194,6 +221,60 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                         "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         r.phrase, r.category, r.weight, r.hits[0], r.hits[1], r.hits[2], precision
                     )?;
+                }
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Suggest {
+            data,
+            category,
+            top,
+            json,
+            corpus,
+        } => {
+            let labels = match category.as_deref() {
+                None => vec![Label::DebtOptimization, Label::MaliciousComplaint],
+                Some(c) => {
+                    let category: Category = c.parse()?;
+                    match category.supports() {
+                        Some(label) => vec![label],
+                        None => anyhow::bail!(
+                            "--category {c}: suggestions are for debt_optimization or malicious_complaint"
+                        ),
+                    }
+                }
+            };
+            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let matcher = Matcher::new(&corpus)?;
+            let segmenter = Segmenter::new(&corpus, Hmm::Off)?;
+            let examples = data::read_labeled(&data)?;
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            if !json {
+                writeln!(
+                    out,
+                    "phrase\tcategory\tz\tnormal\tmalicious_complaint\tdebt_optimization\texamples\tspellings"
+                )?;
+            }
+            for label in labels {
+                for s in suggest(&examples, label, &matcher, &segmenter, top) {
+                    if json {
+                        writeln!(out, "{}", serde_json::to_string(&s)?)?;
+                    } else {
+                        writeln!(
+                            out,
+                            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}",
+                            s.phrase,
+                            s.label,
+                            s.z,
+                            s.rows["normal"],
+                            s.rows["malicious_complaint"],
+                            s.rows["debt_optimization"],
+                            s.examples.join(" "),
+                            s.spellings.join(" | ")
+                        )?;
+                    }
                 }
             }
             out.flush()?;

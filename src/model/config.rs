@@ -76,6 +76,13 @@ pub struct Config {
     #[serde(default = "default_model_type")]
     pub model_type: String,
     /// Anything else transformers wrote, kept when the file is written back.
+    /// heihui's own: a text longer than one window is read as windows starting every this
+    /// many tokens; absent, it is read as one window of its head and tail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heihui_window_stride: Option<usize>,
+    /// heihui's own: how the windows' probabilities become the text's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heihui_pooling: Option<Pooling>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
@@ -97,6 +104,37 @@ fn default_position_embedding_type() -> String {
 }
 fn default_model_type() -> String {
     "bert".into()
+}
+
+/// How the windows' probabilities become a text's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// The mean of the windows' probabilities.
+    Mean,
+    /// The probabilities of the window least likely to be normal: one window of trade
+    /// content in a long chat decides it.
+    Max,
+}
+
+/// How a text longer than the model's window is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// One window: the head and tail of its tokens.
+    HeadTail,
+    /// Overlapping windows every `stride` tokens, pooled.
+    Windows {
+        /// Tokens between window starts.
+        stride: usize,
+        /// How the windows' probabilities are pooled.
+        pooling: Pooling,
+    },
+}
+
+/// Three quarters of a window's content: 96 tokens for a 128-token window, so each
+/// window overlaps the next by a quarter.
+pub fn default_stride(max_len: usize) -> usize {
+    (max_len.saturating_sub(2) * 3 / 4).max(1)
 }
 
 impl Config {
@@ -130,7 +168,20 @@ impl Config {
             label2id,
             architectures: vec!["BertForSequenceClassification".into()],
             model_type: "bert".into(),
+            heihui_window_stride: Some(default_stride(size.max_len)),
+            heihui_pooling: Some(Pooling::Max),
             extra: BTreeMap::new(),
+        }
+    }
+
+    /// How a long text is read.
+    pub fn reading(&self) -> Reading {
+        match self.heihui_window_stride {
+            Some(stride) if stride > 0 => Reading::Windows {
+                stride,
+                pooling: self.heihui_pooling.unwrap_or(Pooling::Max),
+            },
+            _ => Reading::HeadTail,
         }
     }
 

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::label::Label;
 
 pub use bert::{BertClassifier, Mode, Packed};
-pub use config::{Config, HiddenAct, ModelSize};
+pub use config::{Config, HiddenAct, ModelSize, Pooling, Reading};
 
 /// Probabilities in [`Label::ALL`] order.
 pub type Probabilities = [f32; 3];
@@ -150,6 +150,58 @@ impl Model {
         &self.encoder
     }
 
+    /// Token ids of one normalised text as the model reads it: one window, or several.
+    pub fn read(&self, normalized: &str) -> Vec<Vec<u32>> {
+        match self.config.reading() {
+            Reading::HeadTail => vec![self.encoder.encode(normalized)],
+            Reading::Windows { stride, .. } => self.encoder.windows(normalized, stride),
+        }
+    }
+
+    /// Label probabilities of texts read as windows ([`Model::read`]): every window of every
+    /// text in batches of `batch_size`, then pooled per text as the config says.
+    ///
+    /// # Errors
+    /// A candle failure, which well-formed inputs do not cause.
+    pub fn probabilities_windows<T: AsRef<[Vec<u32>]>>(
+        &self,
+        texts: &[T],
+        batch_size: usize,
+    ) -> Result<Vec<Probabilities>> {
+        let pooling = match self.config.reading() {
+            Reading::Windows { pooling, .. } => pooling,
+            Reading::HeadTail => Pooling::Mean,
+        };
+        self.probabilities_pooled(texts, batch_size, pooling)
+    }
+
+    /// As [`Model::probabilities_windows`], pooled as `pooling` says.
+    ///
+    /// # Errors
+    /// A candle failure, which well-formed inputs do not cause.
+    pub fn probabilities_pooled<T: AsRef<[Vec<u32>]>>(
+        &self,
+        texts: &[T],
+        batch_size: usize,
+        pooling: Pooling,
+    ) -> Result<Vec<Probabilities>> {
+        let flat: Vec<&[u32]> = texts
+            .iter()
+            .flat_map(|t| t.as_ref().iter().map(Vec::as_slice))
+            .collect();
+        let windows = self.probabilities_encoded(&flat, batch_size)?;
+        let mut at = 0;
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let n = t.as_ref().len();
+                let p = pool(&windows[at..at + n], pooling);
+                at += n;
+                p
+            })
+            .collect())
+    }
+
     /// Label probabilities for already encoded texts, in one forward pass.
     ///
     /// # Errors
@@ -216,6 +268,32 @@ impl Model {
     }
 }
 
+/// The pooled probabilities of one text's windows; a text without windows is normal.
+pub fn pool(windows: &[Probabilities], pooling: Pooling) -> Probabilities {
+    let normal = Label::Normal.index();
+    match (windows, pooling) {
+        ([], _) => {
+            let mut p = [0.0; 3];
+            p[normal] = 1.0;
+            p
+        }
+        ([one], _) => *one,
+        (many, Pooling::Mean) => {
+            let mut p = [0.0f32; 3];
+            for w in many {
+                for (a, b) in p.iter_mut().zip(w) {
+                    *a += b;
+                }
+            }
+            p.map(|v| v / many.len() as f32)
+        }
+        (many, Pooling::Max) => *many
+            .iter()
+            .min_by(|a, b| a[normal].total_cmp(&b[normal]))
+            .expect("not empty"),
+    }
+}
+
 /// Writes every variable of `varmap` to a safetensors file with the `format: pt` metadata
 /// that transformers checks for.
 ///
@@ -267,6 +345,16 @@ pub fn argmax(p: &Probabilities) -> Label {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pooling_by_mean_or_by_the_most_suspicious_window() {
+        let windows = [[0.9, 0.05, 0.05], [0.2, 0.1, 0.7], [0.7, 0.2, 0.1]];
+        assert_eq!(pool(&windows, Pooling::Max), [0.2, 0.1, 0.7]);
+        let mean = pool(&windows, Pooling::Mean);
+        assert!((mean[0] - 0.6).abs() < 1e-6 && (mean[2] - 0.85 / 3.0).abs() < 1e-6);
+        assert_eq!(pool(&windows[..1], Pooling::Max), windows[0]);
+        assert_eq!(pool(&[], Pooling::Mean), [1.0, 0.0, 0.0]);
+    }
 
     fn fixture() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hf-tiny")

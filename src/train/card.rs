@@ -137,6 +137,20 @@ fn model_card(
          (sublinear tf, l2 norm), logistic regression with C = {}; fitted in {:.1} s.\n",
         ngram.min_n, ngram.max_n, ngram.min_df, ngram.c, report.ngram_seconds
     ));
+    if let Some((pooling, max, mean)) = &report.pooling {
+        card.push_str(&format!(
+            "\n## Long texts\n\n\
+             A text longer than one window is read as overlapping windows (stride {} tokens),\n\
+             each window's probabilities from the encoder, pooled into the text's. Training\n\
+             takes, each epoch, the window the current model finds least likely normal.\n\
+             Pooling chosen on dev: {} (transformer dev macro-F1 {max:.3} with max, {mean:.3} with mean).\n",
+            config.heihui_window_stride.unwrap_or(0),
+            match pooling {
+                crate::model::Pooling::Max => "max",
+                crate::model::Pooling::Mean => "mean",
+            },
+        ));
+    }
     card.push_str(&decision_section(&report.decision));
     if let Some((all, without)) = &report.stack_cv {
         card.push_str(&format!(

@@ -30,7 +30,9 @@ use crate::eval::{evaluate, Evaluation, Metrics};
 use crate::label::Label;
 use crate::matcher::Matcher;
 use crate::model::ngram::{NgramModel, NgramSettings};
-use crate::model::{candle_error, BertClassifier, Config, Mode, Model, ModelSize};
+use crate::model::{
+    candle_error, BertClassifier, Config, Mode, Model, ModelSize, Pooling, Reading,
+};
 use crate::normalize::normalize;
 use crate::rng::Rng;
 
@@ -127,6 +129,9 @@ pub struct TrainReport {
     pub stack_cv: Option<(FoldScores, FoldScores)>,
     /// Seconds spent fitting the n-gram model.
     pub ngram_seconds: f64,
+    /// For a model reading long texts as windows: the pooling chosen, and the transformer's
+    /// dev macro-F1 with max and with mean pooling.
+    pub pooling: Option<(Pooling, f64, f64)>,
 }
 
 /// Trains a model and writes its directory.
@@ -212,9 +217,9 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
 
     let class_weights = class_weights(&train_rows);
     let augmenter = Augmenter::new(&corpus);
-    let dev_encoded: Vec<Vec<u32>> = dev_rows
+    let dev_read: Vec<Vec<Vec<u32>>> = dev_rows
         .iter()
-        .map(|e| model.encoder().encode(normalize(&e.text).as_str()))
+        .map(|e| model.read(normalize(&e.text).as_str()))
         .collect();
 
     let batch_size = settings.batch_size.max(1);
@@ -241,19 +246,20 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
     let mut epochs_run = 0;
     for epoch in 1..=settings.epochs.max(1) {
         epochs_run = epoch;
-        let encoded: Vec<(Vec<u32>, Label)> = train_rows
+        let read: Vec<(Vec<Vec<u32>>, Label)> = train_rows
             .iter()
             .zip(&normalized_train)
             .map(|(e, n)| {
-                let ids = if rng.next_f64() < settings.augment {
+                let windows = if rng.next_f64() < settings.augment {
                     let rewritten = augmenter.augment(&e.text, &mut rng);
-                    model.encoder().encode(normalize(&rewritten).as_str())
+                    model.read(normalize(&rewritten).as_str())
                 } else {
-                    model.encoder().encode(n)
+                    model.read(n)
                 };
-                (ids, e.label)
+                (windows, e.label)
             })
             .collect();
+        let encoded = most_suspicious_windows(&model, read)?;
         for batch in length_bucketed_batches(&encoded, batch_size, &mut rng) {
             let lr = learning_rate(settings.lr, step, warmup_steps, total_steps);
             optimizer.set_learning_rate(lr);
@@ -262,7 +268,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
             step += 1;
             observer.step(epoch, loss);
         }
-        let probabilities = model.probabilities_encoded(&dev_encoded, 64)?;
+        let probabilities = model.probabilities_windows(&dev_read, 64)?;
         let dev = Metrics::from_pairs(
             dev_rows
                 .iter()
@@ -331,6 +337,7 @@ fn finish(
     })?;
     ngram.save(&settings.out)?;
     let ngram_seconds = ngram_started.elapsed().as_secs_f64();
+    let pooling = choose_pooling(&settings.out, dev_rows)?;
     let model = Model::load(&settings.out)?;
     let classifier = Classifier::from_parts(
         Matcher::new(corpus)?,
@@ -387,6 +394,7 @@ fn finish(
         decision: decision.clone(),
         stack_cv,
         ngram_seconds,
+        pooling,
     };
     // The best weights are already in place; the run's results go beside them, each file
     // written atomically.
@@ -400,6 +408,39 @@ fn finish(
         dev_rows.len(),
     )?;
     Ok(report)
+}
+
+/// One window per row to train on: the only one, or, for a text read as several, the window
+/// the current model finds least likely to be normal. It is the window that max pooling lets
+/// decide at inference, so training sees long texts the way they are read (for a trade text,
+/// the window with the trade content; for a normal one, the hardest window).
+fn most_suspicious_windows(
+    model: &Model,
+    read: Vec<(Vec<Vec<u32>>, Label)>,
+) -> Result<Vec<(Vec<u32>, Label)>> {
+    let several: Vec<usize> = (0..read.len()).filter(|&i| read[i].0.len() > 1).collect();
+    let flat: Vec<&[u32]> = several
+        .iter()
+        .flat_map(|&i| read[i].0.iter().map(Vec::as_slice))
+        .collect();
+    let probabilities = model.probabilities_encoded(&flat, 64)?;
+    let mut pick = vec![0usize; read.len()];
+    let mut at = 0;
+    for &i in &several {
+        let n = read[i].0.len();
+        let normal = Label::Normal.index();
+        pick[i] = (0..n)
+            .min_by(|&a, &b| {
+                probabilities[at + a][normal].total_cmp(&probabilities[at + b][normal])
+            })
+            .unwrap_or(0);
+        at += n;
+    }
+    Ok(read
+        .into_iter()
+        .zip(pick)
+        .map(|((mut windows, label), k)| (windows.swap_remove(k), label))
+        .collect())
 }
 
 /// One optimiser step on one batch; returns the loss.
@@ -509,6 +550,43 @@ fn write_model_dir(out: &Path, config: &Config, encoder: &Encoder, varmap: &VarM
         std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
     }
     Ok(())
+}
+
+/// For a model that reads long texts as windows, the pooling (mean or max) with the better
+/// transformer macro-F1 on dev, written into `config.json`; max on a tie.
+fn choose_pooling(out: &Path, dev_rows: &[Example]) -> Result<Option<(Pooling, f64, f64)>> {
+    let model = Model::load(out)?;
+    let Reading::Windows { .. } = model.config().reading() else {
+        return Ok(None);
+    };
+    let read: Vec<Vec<Vec<u32>>> = dev_rows
+        .iter()
+        .map(|e| model.read(normalize(&e.text).as_str()))
+        .collect();
+    let f1 = |pooling| -> Result<f64> {
+        let p = model.probabilities_pooled(&read, 64, pooling)?;
+        Ok(Metrics::from_pairs(
+            dev_rows
+                .iter()
+                .zip(&p)
+                .map(|(e, p)| (e.label, crate::model::argmax(p))),
+        )
+        .macro_f1)
+    };
+    let (max, mean) = (f1(Pooling::Max)?, f1(Pooling::Mean)?);
+    let pooling = if mean > max {
+        Pooling::Mean
+    } else {
+        Pooling::Max
+    };
+    let mut config = model.config().clone();
+    config.heihui_pooling = Some(pooling);
+    let path = out.join("config.json");
+    crate::fs::write_atomic(
+        &path,
+        (serde_json::to_string_pretty(&config).expect("config serialises") + "\n").as_bytes(),
+    )?;
+    Ok(Some((pooling, max, mean)))
 }
 
 /// The transformer's files, copied from `from` into `to` (nothing to do when they are one

@@ -7,6 +7,8 @@
 //! phrase that only counts when it stands as a whole word by jieba's segmentation (上岸 fires
 //! in 已经上岸, not in 考研上岸). `#` comment lines stay attached to the phrase below them.
 
+pub mod suggest;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
