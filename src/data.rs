@@ -357,38 +357,93 @@ pub fn check_dir(dir: &Path) -> Result<CheckReport> {
 /// Pairs `(earlier, later, jaccard)` of texts whose character-trigram sets (whitespace
 /// ignored) have Jaccard similarity above `threshold`.
 pub fn near_duplicates(texts: &[&str], threshold: f64) -> Vec<(usize, usize, f64)> {
-    let sets: Vec<Vec<u64>> = texts.iter().map(|t| trigrams(t)).collect();
-    let mut postings: HashMap<u64, Vec<u32>> = HashMap::new();
-    let mut shared = vec![0u32; texts.len()];
-    let mut touched: Vec<usize> = Vec::new();
-    let mut pairs = Vec::new();
-    for (i, set) in sets.iter().enumerate() {
-        for gram in set {
-            if let Some(list) = postings.get(gram) {
-                for &j in list {
-                    let j = j as usize;
-                    if shared[j] == 0 {
-                        touched.push(j);
-                    }
-                    shared[j] += 1;
-                }
-            }
-        }
-        for &j in &touched {
-            let both = shared[j] as usize;
-            let union = set.len() + sets[j].len() - both;
-            let jaccard = both as f64 / union.max(1) as f64;
-            if jaccard > threshold {
-                pairs.push((j, i, jaccard));
-            }
-            shared[j] = 0;
-        }
-        touched.clear();
-        for &gram in set {
-            postings.entry(gram).or_default().push(i as u32);
+    // Prefix filtering (Chaudhuri et al. 2006; Bayardo et al. 2007): with every set's grams
+    // ordered rarest first, two sets whose Jaccard similarity exceeds `t` share a gram among
+    // the first `|A| - ceil(t |A|) + 1` of each. Only those prefixes are indexed, which keeps
+    // the common trigrams (，我们) out of the index; candidates are then verified exactly.
+    let raw: Vec<Vec<u64>> = texts.iter().map(|t| trigrams(t)).collect();
+    let mut frequency: ahash::AHashMap<u64, u32> = ahash::AHashMap::new();
+    for set in &raw {
+        for &g in set {
+            *frequency.entry(g).or_insert(0) += 1;
         }
     }
+    // Each gram becomes its rank by frequency, rarest 0, so a set sorted by rank is sorted
+    // rarest first and two sets intersect as sorted lists of ranks.
+    let mut by_frequency: Vec<(u32, u64)> = frequency.iter().map(|(&g, &n)| (n, g)).collect();
+    by_frequency.sort_unstable();
+    let rank: ahash::AHashMap<u64, u32> = by_frequency
+        .iter()
+        .enumerate()
+        .map(|(r, &(_, g))| (g, r as u32))
+        .collect();
+    let sets: Vec<Vec<u32>> = raw
+        .iter()
+        .map(|set| {
+            let mut r: Vec<u32> = set.iter().map(|g| rank[g]).collect();
+            r.sort_unstable();
+            r
+        })
+        .collect();
+    let prefix = |n: usize| (n - ((threshold * n as f64).ceil() as usize).min(n) + 1).min(n);
+    let mut postings: Vec<Vec<u32>> = vec![Vec::new(); by_frequency.len()];
+    for (i, set) in sets.iter().enumerate() {
+        for &gram in &set[..prefix(set.len())] {
+            postings[gram as usize].push(i as u32);
+        }
+    }
+    // Each text against the earlier texts sharing a prefix gram, texts in parallel.
+    use rayon::prelude::*;
+    let mut pairs: Vec<(usize, usize, f64)> = (0..sets.len())
+        .into_par_iter()
+        .map_init(Vec::new, |candidates: &mut Vec<u32>, i| {
+            let set = &sets[i];
+            candidates.clear();
+            for &gram in &set[..prefix(set.len())] {
+                let list = &postings[gram as usize];
+                let earlier = list.partition_point(|&j| (j as usize) < i);
+                candidates.extend_from_slice(&list[..earlier]);
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            let mut found = Vec::new();
+            for &j in candidates.iter() {
+                let j = j as usize;
+                // Jaccard > t needs t |A| < |B| < |A| / t.
+                let (a, b) = (set.len() as f64, sets[j].len() as f64);
+                if b <= threshold * a || a <= threshold * b {
+                    continue;
+                }
+                let both = sorted_intersection(set, &sets[j]);
+                let union = set.len() + sets[j].len() - both;
+                let jaccard = both as f64 / union.max(1) as f64;
+                if jaccard > threshold {
+                    found.push((j, i, jaccard));
+                }
+            }
+            found
+        })
+        .flatten()
+        .collect();
+    pairs.sort_by_key(|&(a, b, _)| (b, a));
     pairs
+}
+
+/// The size of the intersection of two sorted, deduplicated lists.
+fn sorted_intersection(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
 }
 
 /// The distinct character trigrams of `text` with whitespace removed, packed into `u64`s; a

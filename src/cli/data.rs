@@ -56,6 +56,33 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                 s.evasion_share * 100.0
             )?;
         }
+        let genres: std::collections::BTreeSet<&String> = report
+            .splits
+            .iter()
+            .flat_map(|s| s.per_genre.keys())
+            .collect();
+        if !genres.is_empty() {
+            writeln!(
+                out,
+                "\ngenre\t{}",
+                report
+                    .splits
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\t")
+            )?;
+            for g in genres {
+                let counts: Vec<String> = report
+                    .splits
+                    .iter()
+                    .map(|s| s.per_genre.get(g).copied().unwrap_or(0).to_string())
+                    .collect();
+                writeln!(out, "{g}\t{}", counts.join("\t"))?;
+            }
+            let hard: Vec<String> = report.splits.iter().map(|s| s.hard.to_string()).collect();
+            writeln!(out, "hard\t{}", hard.join("\t"))?;
+        }
         for p in &report.problems {
             writeln!(out, "{}: {}", p.location, p.message)?;
         }
