@@ -169,10 +169,6 @@ impl Matcher {
         })
     }
 
-    /// The number of phrases compiled in.
-    pub fn phrase_count(&self) -> usize {
-        self.phrases.len()
-    }
 
     /// Normalises `text` and finds every hit in it.
     pub fn find(&self, text: &str) -> Vec<Hit> {

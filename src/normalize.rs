@@ -56,15 +56,7 @@ impl Normalized {
         &self.text
     }
 
-    /// The length in bytes of the text this was made from.
-    pub fn original_len(&self) -> usize {
-        self.original_len
-    }
 
-    /// The number of characters in the normalised text.
-    pub fn char_len(&self) -> usize {
-        self.origin.len()
-    }
 
     /// Maps a byte range of the normalised text to the byte range of the original text that
     /// produced it. Ranges that do not fall on character boundaries are widened to them; an
@@ -95,10 +87,6 @@ impl Normalized {
         }
     }
 
-    /// Byte offset in the normalised text of character `index`.
-    pub fn byte_of_char(&self, index: usize) -> usize {
-        self.starts.get(index).copied().unwrap_or(self.text.len())
-    }
 }
 
 /// A character on its way through the pipeline, with the original span it came from.
