@@ -861,3 +861,66 @@ fn shipped_model_meets_its_gate_on_test() {
     ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
+
+// ---- issue 10: nothing lost, nothing corrupted ----
+
+#[test]
+fn train_refuses_bad_arguments_before_reading_data() {
+    let dir = scratch("train_bad_args");
+    let missing = dir.join("no-such-train.csv");
+    let out = dir.join("model");
+    for (flag, value, says) in [
+        ("--heads", "0", "'--heads <HEADS>': must be at least 1"),
+        ("--epochs", "0", "'--epochs <EPOCHS>': must be at least 1"),
+        ("--layers", "0", "'--layers <LAYERS>': must be at least 1"),
+        (
+            "--batch-size",
+            "0",
+            "'--batch-size <BATCH_SIZE>': must be at least 1",
+        ),
+        (
+            "--max-len",
+            "0",
+            "'--max-len <MAX_LEN>': must be at least 3",
+        ),
+        (
+            "--ngram-min-df",
+            "0",
+            "'--ngram-min-df <N>': must be at least 1",
+        ),
+        (
+            "--ngram-c",
+            "0",
+            "'--ngram-c <C>': expected a number above 0",
+        ),
+        (
+            "--ngram-c",
+            "-1",
+            "'--ngram-c <C>': expected a number above 0",
+        ),
+        (
+            "--hidden",
+            "30",
+            "--hidden 30 is not divisible by --heads 4",
+        ),
+    ] {
+        let o = run(&[
+            "train",
+            "--train",
+            missing.to_str().unwrap(),
+            "--dev",
+            missing.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            flag,
+            value,
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{flag} {value}: {err}");
+        assert!(!err.contains("no-such-train"), "{flag} {value}: {err}");
+        assert!(!out.exists(), "{flag} {value}: nothing written");
+    }
+}
