@@ -1,9 +1,11 @@
 //! The output stage: labelled rows written as CSV, TSV or JSON lines, with every original
 //! column kept and heihui's columns added; and the rejects file.
 //!
-//! Cells that start with `=`, `+`, `-` or `@` (or a tab or carriage return) are prefixed
-//! with a single quote in CSV and TSV, so spreadsheet programs show them instead of running
-//! them as formulas.
+//! Cells that start with `=`, `+`, `-` or `@`, their full-width forms `＝ ＋ － ＠`, any of
+//! these after leading spaces or tabs, or a tab or carriage return, are prefixed with a single
+//! quote in CSV and TSV, so spreadsheet programs show them instead of running them as
+//! formulas (OWASP's CSV-injection guidance: spreadsheets skip leading blanks and read the
+//! full-width signs as formula starts too).
 
 use std::io::Write;
 
@@ -76,8 +78,21 @@ pub fn compact_hits(c: &Classification) -> String {
         .join("; ")
 }
 
+/// Characters a spreadsheet reads as the start of a formula.
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
+/// Whether a spreadsheet could run `cell` as a formula: it starts with a tab or carriage
+/// return, or its first character after any spaces (ASCII or ideographic) and tabs is a
+/// formula sign.
+fn risky(cell: &str) -> bool {
+    cell.starts_with(['\t', '\r'])
+        || cell
+            .trim_start_matches([' ', '\t', '\u{3000}'])
+            .starts_with(FORMULA_STARTS)
+}
+
 fn guard(cell: &str, guard: FormulaGuard) -> std::borrow::Cow<'_, str> {
-    if guard == FormulaGuard::On && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if guard == FormulaGuard::On && risky(cell) {
         format!("'{cell}").into()
     } else {
         cell.into()
@@ -323,6 +338,16 @@ mod tests {
             ("+86 138", "'+86 138"),
             ("-1", "'-1"),
             ("@cmd", "'@cmd"),
+            ("＝SUM(A1)", "'＝SUM(A1)"),
+            ("＋86 138", "'＋86 138"),
+            ("－1", "'－1"),
+            ("＠cmd", "'＠cmd"),
+            ("  =1+1", "'  =1+1"),
+            ("\t=1+1", "'\t=1+1"),
+            (" \t+1", "' \t+1"),
+            ("\u{3000}@x", "'\u{3000}@x"),
+            ("  停息挂账", "  停息挂账"),
+            ("a＝b", "a＝b"),
             ("停息挂账", "停息挂账"),
             ("a=b", "a=b"),
         ] {

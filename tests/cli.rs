@@ -924,3 +924,24 @@ fn train_refuses_bad_arguments_before_reading_data() {
         assert!(!out.exists(), "{flag} {value}: nothing written");
     }
 }
+
+#[test]
+fn formula_guard_covers_full_width_signs_and_leading_blanks() {
+    let text = "id,text\n\"＝1+1\",＋86 停息挂账\n\"  =A1\",－1\n\"\t+2\",\" @cmd\"\n＠x,\u{3000}＝HYPERLINK()\n";
+    let (out, err, code, _) = label_bytes("label_guard_wide", "in.csv", text.as_bytes(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows = csv_rows(&out);
+    let cells: Vec<[&str; 2]> = rows[1..]
+        .iter()
+        .map(|r| [r[0].as_str(), r[1].as_str()])
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ["'＝1+1", "'＋86 停息挂账"],
+            ["'  =A1", "'－1"],
+            ["'\t+2", "' @cmd"],
+            ["'＠x", "'\u{3000}＝HYPERLINK()"],
+        ]
+    );
+}

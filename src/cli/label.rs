@@ -56,7 +56,8 @@ pub struct Args {
     /// Write UTF-8 with a byte-order mark, so Excel opens Chinese text correctly
     #[arg(long)]
     excel: bool,
-    /// Write cells starting with = + - @ as they are (by default they get a ' prefix)
+    /// Write cells starting with = + - @ (or ＝ ＋ － ＠, or any of them after spaces) as they
+    /// are (by default they get a ' prefix)
     #[arg(long)]
     no_formula_guard: bool,
     /// No progress bar and no summary
