@@ -37,7 +37,8 @@ pub enum Explain {
 pub struct OutputSettings {
     /// CSV, TSV or JSON lines.
     pub format: Format,
-    /// Start with a UTF-8 byte-order mark, so Excel reads Chinese text right.
+    /// Start with a UTF-8 byte-order mark, so Excel reads Chinese text right (ignored for
+    /// JSON lines, where a BOM is not valid JSON).
     pub excel_bom: bool,
     /// Neutralise formulas.
     pub formula_guard: FormulaGuard,
@@ -104,6 +105,8 @@ pub struct LabelWriter {
     settings: OutputSettings,
     /// Names of the added columns (and JSON keys), in order.
     columns: Vec<String>,
+    /// The input's columns: the JSON keys of a CSV or TSV row written as JSON lines.
+    header: Vec<String>,
     table: Option<csv::Writer<Box<dyn Write + Send>>>,
     lines: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
     name: String,
@@ -130,7 +133,7 @@ impl LabelWriter {
         header: &[String],
     ) -> Result<Self> {
         let io = |e: std::io::Error| Error::io(name, e);
-        if settings.excel_bom {
+        if settings.excel_bom && settings.format != Format::Jsonl {
             out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
         }
         let mut existing = header.to_vec();
@@ -139,6 +142,7 @@ impl LabelWriter {
         }
         let mut writer = LabelWriter {
             columns: added_columns(settings.explain, &existing),
+            header: header.to_vec(),
             table: None,
             lines: None,
             name: name.to_string(),
@@ -179,10 +183,20 @@ impl LabelWriter {
     pub fn write(&mut self, source: &str, row: &Row, c: &Classification) -> Result<()> {
         let v = &c.verdict;
         if let Some(lines) = &mut self.lines {
-            let mut object = match &row.fields {
-                Fields::Json(map) => map.clone(),
-                Fields::Table(_) => serde_json::Map::new(),
-            };
+            let mut object = serde_json::Map::new();
+            if self.settings.source_column {
+                object.insert("source".into(), source.into());
+            }
+            match &row.fields {
+                Fields::Json(map) => object.extend(map.clone()),
+                // A table row keeps every column, named by the header.
+                Fields::Table(fields) => object.extend(
+                    self.header
+                        .iter()
+                        .zip(fields)
+                        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
+                ),
+            }
             let mut values: Vec<serde_json::Value> =
                 vec![v.label.name().into(), round(v.confidence).into()];
             values.extend(v.probabilities.iter().map(|&p| round(p).into()));

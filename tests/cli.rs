@@ -945,3 +945,39 @@ fn formula_guard_covers_full_width_signs_and_leading_blanks() {
         ]
     );
 }
+
+#[test]
+fn output_format_follows_the_output_extension_and_bom_is_only_for_tables() {
+    let dir = scratch("label_out_ext");
+    let input = dir.join("in.csv");
+    std::fs::write(&input, "id,text\n1,停息挂账找我们\n2,今天天气不错\n").unwrap();
+    let label = |out: &str, extra: &[&str]| {
+        let out = dir.join(out);
+        let mut args = vec![
+            "label",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8(std::fs::read(&out).unwrap()).unwrap()
+    };
+    for (name, extra) in [("out.jsonl", &[][..]), ("out.json", &["--excel"][..])] {
+        let out = label(name, extra);
+        assert!(out.starts_with('{'), "{name}: JSON lines, no BOM: {out:?}");
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{name}");
+        assert_eq!(lines[0]["id"], "1", "{name}: the input's columns are kept");
+        assert_eq!(lines[0]["text"], "停息挂账找我们", "{name}");
+        assert!(lines[0]["label"].is_string(), "{name}: {out}");
+    }
+    let tsv = label("out.tsv", &["--excel"]);
+    assert!(tsv.starts_with("\u{feff}id\ttext\tlabel"), "{tsv:?}");
+    let csv = label("forced.jsonl", &["--format", "csv"]);
+    assert!(csv.starts_with("id,text,label"), "--format wins: {csv:?}");
+}

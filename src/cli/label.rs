@@ -38,7 +38,8 @@ pub struct Args {
     /// The column (or JSON field) holding the text
     #[arg(long, value_name = "NAME")]
     text_column: Option<String>,
-    /// Input and output format [default: from the file name, else csv]
+    /// Input and output format [default: each from its file's extension (.csv, .tsv,
+    /// .jsonl or .json); output without one follows the input]
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Preparation threads (normalise, match, tokenise) running beside inference
@@ -53,7 +54,8 @@ pub struct Args {
     /// Where unreadable rows go [default: beside the output, NAME.rejects.csv]
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
-    /// Write UTF-8 with a byte-order mark, so Excel opens Chinese text correctly
+    /// Write UTF-8 with a byte-order mark, so Excel opens Chinese text correctly (CSV and
+    /// TSV only: JSON lines never get one)
     #[arg(long)]
     excel: bool,
     /// Write cells starting with = + - @ (or ＝ ＋ － ＠, or any of them after spaces) as they
@@ -137,10 +139,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
         }
     }
-    let format = args.format.unwrap_or(first.format());
+    // `--format` names both sides; without it the output's extension decides, so
+    // `-o out.jsonl` writes JSON lines whatever the input was.
+    let format = args
+        .format
+        .or_else(|| args.output.as_deref().and_then(Format::from_extension))
+        .unwrap_or(first.format());
     let settings = OutputSettings {
         format,
-        excel_bom: args.excel,
+        // A byte-order mark is for spreadsheets; on a JSON line it breaks JSON parsers.
+        excel_bom: args.excel && format != Format::Jsonl,
         formula_guard: if args.no_formula_guard {
             FormulaGuard::Off
         } else {
