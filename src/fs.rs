@@ -103,6 +103,34 @@ fn new_file_permissions() -> std::fs::Permissions {
         .expect("a temporary file can be made")
 }
 
+/// Whether `a` and `b` name the same file: the same device and inode on unix (so a symlink
+/// or hard link to a file counts as that file), the same canonical path elsewhere. Two paths
+/// that do not exist yet are the same when they are the same absolute path.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) => same_metadata(a, &ma, b, &mb),
+        (Err(_), Err(_)) => match (std::path::absolute(a), std::path::absolute(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(unix)]
+fn same_metadata(_: &Path, a: &std::fs::Metadata, _: &Path, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_metadata(a: &Path, _: &std::fs::Metadata, b: &Path, _: &std::fs::Metadata) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// Replaces `path` with `contents` atomically.
 ///
 /// # Errors
@@ -131,6 +159,28 @@ mod tests {
         write_atomic(&path, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn same_file_sees_through_links_and_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        std::fs::write(&a, "x").unwrap();
+        let b = dir.path().join("b.csv");
+        std::fs::write(&b, "x").unwrap();
+        assert!(same_file(&a, &dir.path().join(".").join("a.csv")));
+        assert!(!same_file(&a, &b));
+        assert!(!same_file(&a, &dir.path().join("new.csv")));
+        assert!(same_file(
+            &dir.path().join("new.csv"),
+            &dir.path().join("./new.csv")
+        ));
+        #[cfg(unix)]
+        {
+            let hard = dir.path().join("hard.csv");
+            std::fs::hard_link(&a, &hard).unwrap();
+            assert!(same_file(&a, &hard));
+        }
     }
 
     #[cfg(unix)]

@@ -981,3 +981,49 @@ fn output_format_follows_the_output_extension_and_bom_is_only_for_tables() {
     let csv = label("forced.jsonl", &["--format", "csv"]);
     assert!(csv.starts_with("id,text,label"), "--format wins: {csv:?}");
 }
+
+#[test]
+fn an_output_or_rejects_path_that_is_an_input_is_refused_before_any_work() {
+    let dir = scratch("label_same_file");
+    let original = "id,text\n1,停息挂账\n2,\"bad\n";
+    let input = dir.join("x.rejects.csv");
+    std::fs::write(&input, original).unwrap();
+    let i = input.to_str().unwrap();
+    let out = dir.join("x.csv");
+    let o_path = out.to_str().unwrap();
+    let spelled = format!("{}/./x.rejects.csv", dir.display());
+    let mut cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![i, "-o", o_path], "the rejects file"),
+        (vec![i, "--rejects", &spelled], "the rejects file"),
+        (vec![i, "-o", &spelled], "the output"),
+    ];
+    #[cfg(unix)]
+    let link = dir.join("link.csv");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&input, &link).unwrap();
+        cases.push((vec![i, "-o", link.to_str().unwrap()], "the output"));
+    }
+    for (args, what) in cases {
+        let mut full = vec!["label", "--quiet"];
+        full.extend_from_slice(&args);
+        let o = run(&full);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(
+            err.contains(what) && err.contains("is the input"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(i), "{args:?}: names the input: {err}");
+        assert_eq!(
+            std::fs::read_to_string(&input).unwrap(),
+            original,
+            "{args:?}"
+        );
+        assert!(!out.exists(), "{args:?}: no output written");
+    }
+    let o = run(&["label", i, "-o", o_path, "--rejects", o_path]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
+}

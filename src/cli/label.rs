@@ -107,8 +107,46 @@ fn rejects_path(args: &Args) -> PathBuf {
     }
 }
 
+/// Refuses an output or rejects path that is an input (the same file under any name: a
+/// symlink, a hard link, `./x.csv`), or the output and rejects being one file, before any work:
+/// writing would destroy the input or mix rejects into the output.
+fn check_paths(args: &Args) -> Result<()> {
+    let rejects = rejects_path(args);
+    let mut written: Vec<(&str, &Path)> = vec![("the rejects file", &rejects)];
+    if let Some(out) = &args.output {
+        written.insert(0, ("the output", out));
+    }
+    for input in args.inputs.iter().filter(|i| *i != "-") {
+        for (what, path) in &written {
+            if heihui::fs::same_file(Path::new(input), path) {
+                bail!(
+                    "{what} {} is the input {input}: it would overwrite the input; choose \
+                     another {}",
+                    path.display(),
+                    if *what == "the output" {
+                        "-o"
+                    } else {
+                        "--rejects"
+                    }
+                );
+            }
+        }
+    }
+    if let Some(out) = &args.output {
+        if heihui::fs::same_file(out, &rejects) {
+            bail!(
+                "the output {} and the rejects file {} are the same file: choose another --rejects",
+                out.display(),
+                rejects.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
+    check_paths(&args)?;
     let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
     let specs: Vec<InputSpec> = args
         .inputs
