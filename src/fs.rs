@@ -131,6 +131,24 @@ fn same_metadata(a: &Path, _: &std::fs::Metadata, b: &Path, _: &std::fs::Metadat
     }
 }
 
+/// Reads a whole text file; bytes that are not UTF-8 are an error naming the file, line and
+/// byte, so a maintainer can find them.
+///
+/// # Errors
+/// An unreadable file, or invalid UTF-8 as [`Error::Utf8`].
+pub fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        Error::Utf8 {
+            path: path.to_path_buf(),
+            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+            byte: valid.len() - line_start,
+        }
+    })
+}
+
 /// Replaces `path` with `contents` atomically.
 ///
 /// # Errors

@@ -1027,3 +1027,83 @@ fn an_output_or_rejects_path_that_is_an_input_is_refused_before_any_work() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
 }
+
+#[test]
+fn corpus_refuses_long_and_letterless_phrases_and_lint_finds_bad_lines() {
+    let dir = corpus_copy("corpus_phrase_checks");
+    let d = dir.to_str().unwrap();
+    let file = dir.join("phrases/debt_optimization.tsv");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let long = "停".repeat(65);
+    for (phrase, says) in [
+        (long.as_str(), "more than 64"),
+        ("12", "digits or punctuation only"),
+        ("2012.12", "digits or punctuation only"),
+    ] {
+        let o = run(&[
+            "corpus",
+            "add",
+            phrase,
+            "-c",
+            "debt_optimization",
+            "--corpus",
+            d,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{phrase}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{phrase}: {}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "{phrase}");
+    }
+    let o = run(&[
+        "corpus",
+        "add",
+        "64位专用",
+        "-c",
+        "debt_optimization",
+        "--corpus",
+        d,
+    ]);
+    assert!(
+        o.status.success(),
+        "a phrase with letters is fine: {}",
+        stderr(&o)
+    );
+
+    // Lint: a digits-only phrase and a duplicated variant line.
+    std::fs::write(&file, format!("{before}0000\t1\tdigits\n")).unwrap();
+    let variants = dir.join("variants.tsv");
+    let table = std::fs::read_to_string(&variants).unwrap();
+    let last = table
+        .lines()
+        .rfind(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .unwrap()
+        .to_string();
+    std::fs::write(&variants, format!("{table}{last}\n")).unwrap();
+    let o = run(&["corpus", "lint", "--corpus", d]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("`0000` is digits or punctuation only"),
+        "{out}"
+    );
+    let dup_line = table.lines().count() + 1;
+    assert!(
+        out.contains(&format!("variants.tsv:{dup_line}: error:"))
+            && out.contains("duplicates line"),
+        "{out}"
+    );
+
+    // Bad UTF-8 in a phrases file names the file and line.
+    let mut bytes = before.clone().into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe\t1\tbad\n");
+    std::fs::write(&file, &bytes).unwrap();
+    let o = run(&["corpus", "list", "--corpus", d]);
+    assert_eq!(o.status.code(), Some(2));
+    let line = before.lines().count() + 1;
+    assert!(
+        stderr(&o).contains(&format!(
+            "debt_optimization.tsv: invalid UTF-8 at line {line}"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -20,7 +20,7 @@ pub enum Command {
         after_help = "Examples:\n  heihui corpus add 停息挂账 --category debt_optimization --weight 2 --note 'core sales term'\n  heihui corpus add 上岸 --category debt_optimization --weight 0.5 --word"
     )]
     Add {
-        /// The phrase, at least two characters
+        /// The phrase: 2 to 64 characters, not punctuation only; a number needs 5 digits
         phrase: String,
         /// Its category: debt_optimization, malicious_complaint, contact_lure or warning_context
         #[arg(long, short)]
