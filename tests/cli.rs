@@ -1107,3 +1107,34 @@ fn corpus_refuses_long_and_letterless_phrases_and_lint_finds_bad_lines() {
         stderr(&o)
     );
 }
+
+#[test]
+fn twenty_concurrent_corpus_adds_all_keep_their_phrase() {
+    let dir = corpus_copy("corpus_concurrent_add");
+    let d = dir.to_str().unwrap();
+    let phrases: Vec<String> = (0..20).map(|i| format!("并发测试词{i:02}号")).collect();
+    let children: Vec<_> = phrases
+        .iter()
+        .map(|p| {
+            heihui()
+                .args(["corpus", "add", p, "-c", "debt_optimization", "--corpus", d])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("heihui runs")
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = run(&["corpus", "list", "-c", "debt_optimization", "--corpus", d]);
+    let listed = stdout(&o);
+    let missing: Vec<&String> = phrases
+        .iter()
+        .filter(|p| !listed.contains(p.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "lost: {missing:?}");
+    let o = run(&["corpus", "lint", "--corpus", d]);
+    assert!(o.status.success(), "sorted and lint-clean: {}", stdout(&o));
+}

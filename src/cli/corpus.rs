@@ -113,13 +113,14 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             corpus,
         } => {
             let category: Category = category.parse()?;
-            let mut corpus = Corpus::load(&corpus.resolve()?)?;
             let scope = if word {
                 Scope::WholeWord
             } else {
                 Scope::Anywhere
             };
-            let added = corpus.add(&phrase, category, weight, &note, scope)?;
+            let added = Corpus::edit(&corpus.resolve()?, |corpus| {
+                corpus.add(&phrase, category, weight, &note, scope).cloned()
+            })?;
             eprintln!(
                 "added `{}` ({}, weight {}) at {}:{}",
                 added.text,
@@ -131,8 +132,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove { phrase, corpus } => {
-            let mut corpus = Corpus::load(&corpus.resolve()?)?;
-            let removed = corpus.remove(&phrase)?;
+            let removed = Corpus::edit(&corpus.resolve()?, |corpus| corpus.remove(&phrase))?;
             eprintln!(
                 "removed `{}` from {}",
                 removed.text,

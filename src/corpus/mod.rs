@@ -382,6 +382,21 @@ pub struct Corpus {
     findings: Vec<Finding>,
 }
 
+/// What [`Corpus::edit`] locks: the `phrases/` folder (unix can lock a directory).
+#[cfg(unix)]
+fn lock_target(dir: &Path) -> PathBuf {
+    dir.join("phrases")
+}
+
+/// What [`Corpus::edit`] locks: a lock file, created once (a directory cannot be opened as a
+/// file here).
+#[cfg(not(unix))]
+fn lock_target(dir: &Path) -> PathBuf {
+    let path = dir.join(".heihui-lock");
+    let _ = fs::OpenOptions::new().create(true).append(true).open(&path);
+    path
+}
+
 /// The file holding `category`'s phrases under corpus directory `dir`.
 pub fn phrase_file(dir: &Path, category: Category) -> PathBuf {
     dir.join("phrases").join(format!("{}.tsv", category.name()))
@@ -406,6 +421,25 @@ impl Corpus {
             });
         }
         Ok(corpus)
+    }
+
+    /// Loads the corpus at `dir` and runs `change` on it while holding an exclusive lock on
+    /// the corpus, so that edits from several processes at once (twenty `corpus add`s in a
+    /// script) each read the files as the previous edit left them: none is lost.
+    ///
+    /// The lock is an advisory `flock` on the `phrases/` folder itself on unix, so it leaves
+    /// no file behind and survives the atomic renames that replace the phrase files; elsewhere
+    /// it is a `.heihui-lock` file in the corpus folder.
+    ///
+    /// # Errors
+    /// The lock cannot be taken, the corpus cannot be read, or `change` fails.
+    pub fn edit<T>(dir: &Path, change: impl FnOnce(&mut Corpus) -> Result<T>) -> Result<T> {
+        let target = lock_target(dir);
+        let file = fs::File::open(&target).map_err(|e| Error::io(&target, e))?;
+        let mut lock = fd_lock::RwLock::new(file);
+        let _guard = lock.write().map_err(|e| Error::io(&target, e))?;
+        let mut corpus = Self::load(dir)?;
+        change(&mut corpus)
     }
 
     /// Reads a corpus directory, keeping malformed lines as findings instead of failing.
