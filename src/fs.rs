@@ -103,6 +103,52 @@ fn new_file_permissions() -> std::fs::Permissions {
         .expect("a temporary file can be made")
 }
 
+/// Whether `a` and `b` name the same file: the same device and inode on unix (so a symlink
+/// or hard link to a file counts as that file), the same canonical path elsewhere. Two paths
+/// that do not exist yet are the same when they are the same absolute path.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(ma), Ok(mb)) => same_metadata(a, &ma, b, &mb),
+        (Err(_), Err(_)) => match (std::path::absolute(a), std::path::absolute(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+#[cfg(unix)]
+fn same_metadata(_: &Path, a: &std::fs::Metadata, _: &Path, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_metadata(a: &Path, _: &std::fs::Metadata, b: &Path, _: &std::fs::Metadata) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Reads a whole text file; bytes that are not UTF-8 are an error naming the file, line and
+/// byte, so a maintainer can find them.
+///
+/// # Errors
+/// An unreadable file, or invalid UTF-8 as [`Error::Utf8`].
+pub fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        Error::Utf8 {
+            path: path.to_path_buf(),
+            line: valid.iter().filter(|&&b| b == b'\n').count() + 1,
+            byte: valid.len() - line_start,
+        }
+    })
+}
+
 /// Replaces `path` with `contents` atomically.
 ///
 /// # Errors
@@ -131,6 +177,28 @@ mod tests {
         write_atomic(&path, b"new").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn same_file_sees_through_links_and_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        std::fs::write(&a, "x").unwrap();
+        let b = dir.path().join("b.csv");
+        std::fs::write(&b, "x").unwrap();
+        assert!(same_file(&a, &dir.path().join(".").join("a.csv")));
+        assert!(!same_file(&a, &b));
+        assert!(!same_file(&a, &dir.path().join("new.csv")));
+        assert!(same_file(
+            &dir.path().join("new.csv"),
+            &dir.path().join("./new.csv")
+        ));
+        #[cfg(unix)]
+        {
+            let hard = dir.path().join("hard.csv");
+            std::fs::hard_link(&a, &hard).unwrap();
+            assert!(same_file(&a, &hard));
+        }
     }
 
     #[cfg(unix)]

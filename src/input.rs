@@ -9,7 +9,7 @@
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -51,6 +51,20 @@ pub enum Format {
     Tsv,
     /// One JSON object per line.
     Jsonl,
+}
+
+impl Format {
+    /// The format a file name's extension names: `.csv`; `.tsv` or `.tab`; `.jsonl`,
+    /// `.ndjson` or `.json`. `None` for any other extension (or none).
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
 }
 
 /// The text encoding detected for a file.
@@ -231,20 +245,10 @@ impl InputReader {
             )),
             _ => stream,
         };
-        let format = spec.format.unwrap_or_else(|| {
-            match spec
-                .path
-                .as_ref()
-                .and_then(|p| p.extension())
-                .and_then(|e| e.to_str())
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("tsv") | Some("tab") => Format::Tsv,
-                Some("jsonl") | Some("ndjson") => Format::Jsonl,
-                _ => Format::Csv,
-            }
-        });
+        let format = spec
+            .format
+            .or_else(|| spec.path.as_deref().and_then(Format::from_extension))
+            .unwrap_or(Format::Csv);
         let mut splitter = Splitter::new(stream);
         let mut input = InputReader {
             name,

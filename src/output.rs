@@ -1,9 +1,11 @@
 //! The output stage: labelled rows written as CSV, TSV or JSON lines, with every original
 //! column kept and heihui's columns added; and the rejects file.
 //!
-//! Cells that start with `=`, `+`, `-` or `@` (or a tab or carriage return) are prefixed
-//! with a single quote in CSV and TSV, so spreadsheet programs show them instead of running
-//! them as formulas.
+//! Cells that start with `=`, `+`, `-` or `@`, their full-width forms `＝ ＋ － ＠`, any of
+//! these after leading spaces or tabs, or a tab or carriage return, are prefixed with a single
+//! quote in CSV and TSV, so spreadsheet programs show them instead of running them as
+//! formulas (OWASP's CSV-injection guidance: spreadsheets skip leading blanks and read the
+//! full-width signs as formula starts too).
 
 use std::io::Write;
 
@@ -35,7 +37,8 @@ pub enum Explain {
 pub struct OutputSettings {
     /// CSV, TSV or JSON lines.
     pub format: Format,
-    /// Start with a UTF-8 byte-order mark, so Excel reads Chinese text right.
+    /// Start with a UTF-8 byte-order mark, so Excel reads Chinese text right (ignored for
+    /// JSON lines, where a BOM is not valid JSON).
     pub excel_bom: bool,
     /// Neutralise formulas.
     pub formula_guard: FormulaGuard,
@@ -76,8 +79,21 @@ pub fn compact_hits(c: &Classification) -> String {
         .join("; ")
 }
 
+/// Characters a spreadsheet reads as the start of a formula.
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
+/// Whether a spreadsheet could run `cell` as a formula: it starts with a tab or carriage
+/// return, or its first character after any spaces (ASCII or ideographic) and tabs is a
+/// formula sign.
+fn risky(cell: &str) -> bool {
+    cell.starts_with(['\t', '\r'])
+        || cell
+            .trim_start_matches([' ', '\t', '\u{3000}'])
+            .starts_with(FORMULA_STARTS)
+}
+
 fn guard(cell: &str, guard: FormulaGuard) -> std::borrow::Cow<'_, str> {
-    if guard == FormulaGuard::On && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if guard == FormulaGuard::On && risky(cell) {
         format!("'{cell}").into()
     } else {
         cell.into()
@@ -89,6 +105,8 @@ pub struct LabelWriter {
     settings: OutputSettings,
     /// Names of the added columns (and JSON keys), in order.
     columns: Vec<String>,
+    /// The input's columns: the JSON keys of a CSV or TSV row written as JSON lines.
+    header: Vec<String>,
     table: Option<csv::Writer<Box<dyn Write + Send>>>,
     lines: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
     name: String,
@@ -115,7 +133,7 @@ impl LabelWriter {
         header: &[String],
     ) -> Result<Self> {
         let io = |e: std::io::Error| Error::io(name, e);
-        if settings.excel_bom {
+        if settings.excel_bom && settings.format != Format::Jsonl {
             out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
         }
         let mut existing = header.to_vec();
@@ -124,6 +142,7 @@ impl LabelWriter {
         }
         let mut writer = LabelWriter {
             columns: added_columns(settings.explain, &existing),
+            header: header.to_vec(),
             table: None,
             lines: None,
             name: name.to_string(),
@@ -164,10 +183,20 @@ impl LabelWriter {
     pub fn write(&mut self, source: &str, row: &Row, c: &Classification) -> Result<()> {
         let v = &c.verdict;
         if let Some(lines) = &mut self.lines {
-            let mut object = match &row.fields {
-                Fields::Json(map) => map.clone(),
-                Fields::Table(_) => serde_json::Map::new(),
-            };
+            let mut object = serde_json::Map::new();
+            if self.settings.source_column {
+                object.insert("source".into(), source.into());
+            }
+            match &row.fields {
+                Fields::Json(map) => object.extend(map.clone()),
+                // A table row keeps every column, named by the header.
+                Fields::Table(fields) => object.extend(
+                    self.header
+                        .iter()
+                        .zip(fields)
+                        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
+                ),
+            }
             let mut values: Vec<serde_json::Value> =
                 vec![v.label.name().into(), round(v.confidence).into()];
             values.extend(v.probabilities.iter().map(|&p| round(p).into()));
@@ -323,6 +352,16 @@ mod tests {
             ("+86 138", "'+86 138"),
             ("-1", "'-1"),
             ("@cmd", "'@cmd"),
+            ("＝SUM(A1)", "'＝SUM(A1)"),
+            ("＋86 138", "'＋86 138"),
+            ("－1", "'－1"),
+            ("＠cmd", "'＠cmd"),
+            ("  =1+1", "'  =1+1"),
+            ("\t=1+1", "'\t=1+1"),
+            (" \t+1", "' \t+1"),
+            ("\u{3000}@x", "'\u{3000}@x"),
+            ("  停息挂账", "  停息挂账"),
+            ("a＝b", "a＝b"),
             ("停息挂账", "停息挂账"),
             ("a=b", "a=b"),
         ] {

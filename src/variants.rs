@@ -41,7 +41,7 @@ impl VariantTable {
     /// # Errors
     /// An unreadable file, or a malformed line as `file:line: what is wrong`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::fs::read_utf8(path)?;
         Self::parse(path, &text)
     }
 

@@ -861,3 +861,280 @@ fn shipped_model_meets_its_gate_on_test() {
     ]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
 }
+
+// ---- issue 10: nothing lost, nothing corrupted ----
+
+#[test]
+fn train_refuses_bad_arguments_before_reading_data() {
+    let dir = scratch("train_bad_args");
+    let missing = dir.join("no-such-train.csv");
+    let out = dir.join("model");
+    for (flag, value, says) in [
+        ("--heads", "0", "'--heads <HEADS>': must be at least 1"),
+        ("--epochs", "0", "'--epochs <EPOCHS>': must be at least 1"),
+        ("--layers", "0", "'--layers <LAYERS>': must be at least 1"),
+        (
+            "--batch-size",
+            "0",
+            "'--batch-size <BATCH_SIZE>': must be at least 1",
+        ),
+        (
+            "--max-len",
+            "0",
+            "'--max-len <MAX_LEN>': must be at least 3",
+        ),
+        (
+            "--ngram-min-df",
+            "0",
+            "'--ngram-min-df <N>': must be at least 1",
+        ),
+        (
+            "--ngram-c",
+            "0",
+            "'--ngram-c <C>': expected a number above 0",
+        ),
+        (
+            "--ngram-c",
+            "-1",
+            "'--ngram-c <C>': expected a number above 0",
+        ),
+        (
+            "--hidden",
+            "30",
+            "--hidden 30 is not divisible by --heads 4",
+        ),
+    ] {
+        let o = run(&[
+            "train",
+            "--train",
+            missing.to_str().unwrap(),
+            "--dev",
+            missing.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            flag,
+            value,
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{flag} {value}: {err}");
+        assert!(!err.contains("no-such-train"), "{flag} {value}: {err}");
+        assert!(!out.exists(), "{flag} {value}: nothing written");
+    }
+}
+
+#[test]
+fn formula_guard_covers_full_width_signs_and_leading_blanks() {
+    let text = "id,text\n\"＝1+1\",＋86 停息挂账\n\"  =A1\",－1\n\"\t+2\",\" @cmd\"\n＠x,\u{3000}＝HYPERLINK()\n";
+    let (out, err, code, _) = label_bytes("label_guard_wide", "in.csv", text.as_bytes(), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows = csv_rows(&out);
+    let cells: Vec<[&str; 2]> = rows[1..]
+        .iter()
+        .map(|r| [r[0].as_str(), r[1].as_str()])
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            ["'＝1+1", "'＋86 停息挂账"],
+            ["'  =A1", "'－1"],
+            ["'\t+2", "' @cmd"],
+            ["'＠x", "'\u{3000}＝HYPERLINK()"],
+        ]
+    );
+}
+
+#[test]
+fn output_format_follows_the_output_extension_and_bom_is_only_for_tables() {
+    let dir = scratch("label_out_ext");
+    let input = dir.join("in.csv");
+    std::fs::write(&input, "id,text\n1,停息挂账找我们\n2,今天天气不错\n").unwrap();
+    let label = |out: &str, extra: &[&str]| {
+        let out = dir.join(out);
+        let mut args = vec![
+            "label",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8(std::fs::read(&out).unwrap()).unwrap()
+    };
+    for (name, extra) in [("out.jsonl", &[][..]), ("out.json", &["--excel"][..])] {
+        let out = label(name, extra);
+        assert!(out.starts_with('{'), "{name}: JSON lines, no BOM: {out:?}");
+        let lines: Vec<serde_json::Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{name}");
+        assert_eq!(lines[0]["id"], "1", "{name}: the input's columns are kept");
+        assert_eq!(lines[0]["text"], "停息挂账找我们", "{name}");
+        assert!(lines[0]["label"].is_string(), "{name}: {out}");
+    }
+    let tsv = label("out.tsv", &["--excel"]);
+    assert!(tsv.starts_with("\u{feff}id\ttext\tlabel"), "{tsv:?}");
+    let csv = label("forced.jsonl", &["--format", "csv"]);
+    assert!(csv.starts_with("id,text,label"), "--format wins: {csv:?}");
+}
+
+#[test]
+fn an_output_or_rejects_path_that_is_an_input_is_refused_before_any_work() {
+    let dir = scratch("label_same_file");
+    let original = "id,text\n1,停息挂账\n2,\"bad\n";
+    let input = dir.join("x.rejects.csv");
+    std::fs::write(&input, original).unwrap();
+    let i = input.to_str().unwrap();
+    let out = dir.join("x.csv");
+    let o_path = out.to_str().unwrap();
+    let spelled = format!("{}/./x.rejects.csv", dir.display());
+    let mut cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec![i, "-o", o_path], "the rejects file"),
+        (vec![i, "--rejects", &spelled], "the rejects file"),
+        (vec![i, "-o", &spelled], "the output"),
+    ];
+    #[cfg(unix)]
+    let link = dir.join("link.csv");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&input, &link).unwrap();
+        cases.push((vec![i, "-o", link.to_str().unwrap()], "the output"));
+    }
+    for (args, what) in cases {
+        let mut full = vec!["label", "--quiet"];
+        full.extend_from_slice(&args);
+        let o = run(&full);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+        assert!(
+            err.contains(what) && err.contains("is the input"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(i), "{args:?}: names the input: {err}");
+        assert_eq!(
+            std::fs::read_to_string(&input).unwrap(),
+            original,
+            "{args:?}"
+        );
+        assert!(!out.exists(), "{args:?}: no output written");
+    }
+    let o = run(&["label", i, "-o", o_path, "--rejects", o_path]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("are the same file"), "{}", stderr(&o));
+}
+
+#[test]
+fn corpus_refuses_long_and_letterless_phrases_and_lint_finds_bad_lines() {
+    let dir = corpus_copy("corpus_phrase_checks");
+    let d = dir.to_str().unwrap();
+    let file = dir.join("phrases/debt_optimization.tsv");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let long = "停".repeat(65);
+    for (phrase, says) in [
+        (long.as_str(), "more than 64"),
+        ("12", "digits or punctuation only"),
+        ("2012.12", "digits or punctuation only"),
+    ] {
+        let o = run(&[
+            "corpus",
+            "add",
+            phrase,
+            "-c",
+            "debt_optimization",
+            "--corpus",
+            d,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{phrase}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{phrase}: {}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), before, "{phrase}");
+    }
+    let o = run(&[
+        "corpus",
+        "add",
+        "64位专用",
+        "-c",
+        "debt_optimization",
+        "--corpus",
+        d,
+    ]);
+    assert!(
+        o.status.success(),
+        "a phrase with letters is fine: {}",
+        stderr(&o)
+    );
+
+    // Lint: a digits-only phrase and a duplicated variant line.
+    std::fs::write(&file, format!("{before}0000\t1\tdigits\n")).unwrap();
+    let variants = dir.join("variants.tsv");
+    let table = std::fs::read_to_string(&variants).unwrap();
+    let last = table
+        .lines()
+        .rfind(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .unwrap()
+        .to_string();
+    std::fs::write(&variants, format!("{table}{last}\n")).unwrap();
+    let o = run(&["corpus", "lint", "--corpus", d]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("`0000` is digits or punctuation only"),
+        "{out}"
+    );
+    let dup_line = table.lines().count() + 1;
+    assert!(
+        out.contains(&format!("variants.tsv:{dup_line}: error:"))
+            && out.contains("duplicates line"),
+        "{out}"
+    );
+
+    // Bad UTF-8 in a phrases file names the file and line.
+    let mut bytes = before.clone().into_bytes();
+    bytes.extend_from_slice(b"\xff\xfe\t1\tbad\n");
+    std::fs::write(&file, &bytes).unwrap();
+    let o = run(&["corpus", "list", "--corpus", d]);
+    assert_eq!(o.status.code(), Some(2));
+    let line = before.lines().count() + 1;
+    assert!(
+        stderr(&o).contains(&format!(
+            "debt_optimization.tsv: invalid UTF-8 at line {line}"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn twenty_concurrent_corpus_adds_all_keep_their_phrase() {
+    let dir = corpus_copy("corpus_concurrent_add");
+    let d = dir.to_str().unwrap();
+    let phrases: Vec<String> = (0..20).map(|i| format!("并发测试词{i:02}号")).collect();
+    let children: Vec<_> = phrases
+        .iter()
+        .map(|p| {
+            heihui()
+                .args(["corpus", "add", p, "-c", "debt_optimization", "--corpus", d])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("heihui runs")
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = run(&["corpus", "list", "-c", "debt_optimization", "--corpus", d]);
+    let listed = stdout(&o);
+    let missing: Vec<&String> = phrases
+        .iter()
+        .filter(|p| !listed.contains(p.as_str()))
+        .collect();
+    assert!(missing.is_empty(), "lost: {missing:?}");
+    let o = run(&["corpus", "lint", "--corpus", d]);
+    assert!(o.status.success(), "sorted and lint-clean: {}", stdout(&o));
+}

@@ -20,7 +20,7 @@ pub enum Command {
         after_help = "Examples:\n  heihui corpus add 停息挂账 --category debt_optimization --weight 2 --note 'core sales term'\n  heihui corpus add 上岸 --category debt_optimization --weight 0.5 --word"
     )]
     Add {
-        /// The phrase, at least two characters
+        /// The phrase: 2 to 64 characters, not punctuation only; a number needs 5 digits
         phrase: String,
         /// Its category: debt_optimization, malicious_complaint, contact_lure or warning_context
         #[arg(long, short)]
@@ -113,13 +113,14 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             corpus,
         } => {
             let category: Category = category.parse()?;
-            let mut corpus = Corpus::load(&corpus.resolve()?)?;
             let scope = if word {
                 Scope::WholeWord
             } else {
                 Scope::Anywhere
             };
-            let added = corpus.add(&phrase, category, weight, &note, scope)?;
+            let added = Corpus::edit(&corpus.resolve()?, |corpus| {
+                corpus.add(&phrase, category, weight, &note, scope).cloned()
+            })?;
             eprintln!(
                 "added `{}` ({}, weight {}) at {}:{}",
                 added.text,
@@ -131,8 +132,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove { phrase, corpus } => {
-            let mut corpus = Corpus::load(&corpus.resolve()?)?;
-            let removed = corpus.remove(&phrase)?;
+            let removed = Corpus::edit(&corpus.resolve()?, |corpus| corpus.remove(&phrase))?;
             eprintln!(
                 "removed `{}` from {}",
                 removed.text,

@@ -38,7 +38,8 @@ pub struct Args {
     /// The column (or JSON field) holding the text
     #[arg(long, value_name = "NAME")]
     text_column: Option<String>,
-    /// Input and output format [default: from the file name, else csv]
+    /// Input and output format [default: each from its file's extension (.csv, .tsv,
+    /// .jsonl or .json); output without one follows the input]
     #[arg(long, value_enum)]
     format: Option<Format>,
     /// Preparation threads (normalise, match, tokenise) running beside inference
@@ -53,10 +54,12 @@ pub struct Args {
     /// Where unreadable rows go [default: beside the output, NAME.rejects.csv]
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
-    /// Write UTF-8 with a byte-order mark, so Excel opens Chinese text correctly
+    /// Write UTF-8 with a byte-order mark, so Excel opens Chinese text correctly (CSV and
+    /// TSV only: JSON lines never get one)
     #[arg(long)]
     excel: bool,
-    /// Write cells starting with = + - @ as they are (by default they get a ' prefix)
+    /// Write cells starting with = + - @ (or ＝ ＋ － ＠, or any of them after spaces) as they
+    /// are (by default they get a ' prefix)
     #[arg(long)]
     no_formula_guard: bool,
     /// No progress bar and no summary
@@ -104,8 +107,46 @@ fn rejects_path(args: &Args) -> PathBuf {
     }
 }
 
+/// Refuses an output or rejects path that is an input (the same file under any name: a
+/// symlink, a hard link, `./x.csv`), or the output and rejects being one file, before any work:
+/// writing would destroy the input or mix rejects into the output.
+fn check_paths(args: &Args) -> Result<()> {
+    let rejects = rejects_path(args);
+    let mut written: Vec<(&str, &Path)> = vec![("the rejects file", &rejects)];
+    if let Some(out) = &args.output {
+        written.insert(0, ("the output", out));
+    }
+    for input in args.inputs.iter().filter(|i| *i != "-") {
+        for (what, path) in &written {
+            if heihui::fs::same_file(Path::new(input), path) {
+                bail!(
+                    "{what} {} is the input {input}: it would overwrite the input; choose \
+                     another {}",
+                    path.display(),
+                    if *what == "the output" {
+                        "-o"
+                    } else {
+                        "--rejects"
+                    }
+                );
+            }
+        }
+    }
+    if let Some(out) = &args.output {
+        if heihui::fs::same_file(out, &rejects) {
+            bail!(
+                "the output {} and the rejects file {} are the same file: choose another --rejects",
+                out.display(),
+                rejects.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
+    check_paths(&args)?;
     let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
     let specs: Vec<InputSpec> = args
         .inputs
@@ -136,10 +177,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
             );
         }
     }
-    let format = args.format.unwrap_or(first.format());
+    // `--format` names both sides; without it the output's extension decides, so
+    // `-o out.jsonl` writes JSON lines whatever the input was.
+    let format = args
+        .format
+        .or_else(|| args.output.as_deref().and_then(Format::from_extension))
+        .unwrap_or(first.format());
     let settings = OutputSettings {
         format,
-        excel_bom: args.excel,
+        // A byte-order mark is for spreadsheets; on a JSON line it breaks JSON parsers.
+        excel_bom: args.excel && format != Format::Jsonl,
         formula_guard: if args.no_formula_guard {
             FormulaGuard::Off
         } else {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use heihui::eval::System;
 use heihui::model::ngram::NgramSettings;
 use heihui::model::ModelSize;
@@ -39,28 +39,28 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     init: Option<PathBuf>,
     /// Most passes over the training data
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = at_least::<1>)]
     epochs: usize,
     /// Peak learning rate [default: 5e-4 from scratch, 5e-5 with --init]
     #[arg(long)]
     lr: Option<f64>,
     /// Rows per optimiser step
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = at_least::<1>)]
     batch_size: usize,
     /// Longest input in tokens; longer texts keep their head and tail
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = at_least::<MIN_MAX_LEN>)]
     max_len: usize,
     /// Transformer layers
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = 2, value_parser = at_least::<1>)]
     layers: usize,
     /// Hidden size
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = 128, value_parser = at_least::<1>)]
     hidden: usize,
     /// Attention heads
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = at_least::<1>)]
     heads: usize,
     /// Feed-forward size [default: 4 x hidden]
-    #[arg(long)]
+    #[arg(long, value_parser = at_least::<1>)]
     intermediate: Option<usize>,
     /// Random seed: the same seed gives the same model
     #[arg(long, default_value_t = 42)]
@@ -84,16 +84,59 @@ pub struct Args {
     #[arg(long, requires = "init")]
     keep_transformer: bool,
     /// N-gram part: drop character n-grams seen in fewer training rows
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = at_least::<1>)]
     ngram_min_df: usize,
     /// N-gram part: inverse regularisation strength of its logistic regression
-    #[arg(long, value_name = "C", default_value_t = 10.0)]
+    #[arg(
+        long,
+        value_name = "C",
+        default_value_t = 10.0,
+        value_parser = above_zero,
+        allow_negative_numbers = true
+    )]
     ngram_c: f64,
     /// No progress bar and no summary line
     #[arg(long, short)]
     quiet: bool,
     #[command(flatten)]
     corpus: CorpusArg,
+}
+
+/// The shortest `--max-len`: `[CLS]`, one token and `[SEP]`.
+const MIN_MAX_LEN: usize = 3;
+
+/// A whole number of at least `MIN`, for counts and sizes where zero (or less than `MIN`)
+/// would divide by zero or train nothing.
+fn at_least<const MIN: usize>(value: &str) -> std::result::Result<usize, String> {
+    let n: usize = value
+        .parse()
+        .map_err(|_| format!("expected a whole number of at least {MIN}"))?;
+    if n < MIN {
+        return Err(format!("must be at least {MIN}"));
+    }
+    Ok(n)
+}
+
+/// A finite number above zero (a regularisation strength).
+fn above_zero(value: &str) -> std::result::Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err("expected a number above 0".into()),
+    }
+}
+
+/// What clap cannot check alone: arguments that must agree with each other. Runs before any
+/// data is read, so a bad combination is one clear line instead of a failure halfway.
+fn check(args: &Args) -> Result<()> {
+    if !args.hidden.is_multiple_of(args.heads) {
+        bail!(
+            "--hidden {} is not divisible by --heads {}: each head gets an equal share of the \
+             hidden size (e.g. --hidden 128 --heads 4)",
+            args.hidden,
+            args.heads
+        );
+    }
+    Ok(())
 }
 
 struct Bar {
@@ -153,6 +196,7 @@ impl TrainObserver for Bar {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
+    check(&args)?;
     let size = ModelSize {
         layers: args.layers,
         hidden: args.hidden,

@@ -319,6 +319,14 @@ fn parse_phrase_line(
             "phrase `{text}` is shorter than two characters after normalisation"
         ));
     }
+    if key.chars().count() > MAX_PHRASE_CHARS {
+        return Err(format!(
+            "phrase `{}…` is {} characters long, more than {MAX_PHRASE_CHARS}: a phrase is a \
+             term or short expression, not a sentence",
+            text.chars().take(16).collect::<String>(),
+            key.chars().count()
+        ));
+    }
     Ok(Phrase {
         text,
         key,
@@ -330,6 +338,41 @@ fn parse_phrase_line(
     })
 }
 
+/// The longest phrase, in characters after normalisation. The longest shipped phrase has 12;
+/// a sentence-length phrase never matches disguised text and slows every start-up (a
+/// 10,000-character phrase made each command take 49 s to start).
+pub const MAX_PHRASE_CHARS: usize = 64;
+
+/// The fewest digits in a phrase of digits only: service hotlines such as 12378 (the
+/// regulator's, shipped in the corpus) and 12315 have five, while shorter numbers are dates,
+/// amounts and months (`12` hits twice in 2012年12月).
+pub const MIN_NUMBER_DIGITS: usize = 5;
+
+/// Refuses a phrase with no letters: punctuation only, or digits (and punctuation) that are
+/// not a number of at least [`MIN_NUMBER_DIGITS`] digits.
+fn check_letters(phrase: &Phrase) -> std::result::Result<(), String> {
+    let key = &phrase.key;
+    if key.chars().any(char::is_alphabetic) {
+        return Ok(());
+    }
+    if key.chars().all(|c| c.is_ascii_digit()) && key.len() >= MIN_NUMBER_DIGITS {
+        return Ok(());
+    }
+    if key.chars().any(|c| c.is_ascii_digit()) {
+        Err(format!(
+            "phrase `{}` is digits or punctuation only: it would fire inside dates, amounts \
+             and phone numbers (a number needs at least {MIN_NUMBER_DIGITS} digits, like a \
+             hotline)",
+            phrase.text
+        ))
+    } else {
+        Err(format!(
+            "phrase `{}` is punctuation only: it would fire on ordinary punctuation",
+            phrase.text
+        ))
+    }
+}
+
 /// The whole corpus: every category file and the variants table.
 #[derive(Debug, Clone)]
 pub struct Corpus {
@@ -337,6 +380,21 @@ pub struct Corpus {
     files: Vec<PhraseFile>,
     variants: VariantTable,
     findings: Vec<Finding>,
+}
+
+/// What [`Corpus::edit`] locks: the `phrases/` folder (unix can lock a directory).
+#[cfg(unix)]
+fn lock_target(dir: &Path) -> PathBuf {
+    dir.join("phrases")
+}
+
+/// What [`Corpus::edit`] locks: a lock file, created once (a directory cannot be opened as a
+/// file here).
+#[cfg(not(unix))]
+fn lock_target(dir: &Path) -> PathBuf {
+    let path = dir.join(".heihui-lock");
+    let _ = fs::OpenOptions::new().create(true).append(true).open(&path);
+    path
 }
 
 /// The file holding `category`'s phrases under corpus directory `dir`.
@@ -363,6 +421,25 @@ impl Corpus {
             });
         }
         Ok(corpus)
+    }
+
+    /// Loads the corpus at `dir` and runs `change` on it while holding an exclusive lock on
+    /// the corpus, so that edits from several processes at once (twenty `corpus add`s in a
+    /// script) each read the files as the previous edit left them: none is lost.
+    ///
+    /// The lock is an advisory `flock` on the `phrases/` folder itself on unix, so it leaves
+    /// no file behind and survives the atomic renames that replace the phrase files; elsewhere
+    /// it is a `.heihui-lock` file in the corpus folder.
+    ///
+    /// # Errors
+    /// The lock cannot be taken, the corpus cannot be read, or `change` fails.
+    pub fn edit<T>(dir: &Path, change: impl FnOnce(&mut Corpus) -> Result<T>) -> Result<T> {
+        let target = lock_target(dir);
+        let file = fs::File::open(&target).map_err(|e| Error::io(&target, e))?;
+        let mut lock = fd_lock::RwLock::new(file);
+        let _guard = lock.write().map_err(|e| Error::io(&target, e))?;
+        let mut corpus = Self::load(dir)?;
+        change(&mut corpus)
     }
 
     /// Reads a corpus directory, keeping malformed lines as findings instead of failing.
@@ -394,10 +471,10 @@ impl Corpus {
         let mut files = Vec::new();
         for category in Category::ALL {
             let path = phrase_file(dir, category);
-            let text = match fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => return Err(Error::io(&path, e)),
+            let text = if path.exists() {
+                crate::fs::read_utf8(&path)?
+            } else {
+                String::new()
             };
             let (file, file_findings) = PhraseFile::parse(&path, category, &text);
             findings.extend(file_findings);
@@ -443,8 +520,9 @@ impl Corpus {
     /// Adds a phrase and rewrites its category file, sorted, atomically.
     ///
     /// # Errors
-    /// Refuses an empty or one-character phrase, a phrase containing a tab or newline, a
-    /// weight of the wrong sign, and a phrase that duplicates another after normalisation.
+    /// Refuses an empty or one-character phrase, one longer than [`MAX_PHRASE_CHARS`], one of
+    /// digits or punctuation only, a phrase containing a tab or newline, a weight of the wrong
+    /// sign, and a phrase that duplicates another after normalisation.
     pub fn add(
         &mut self,
         text: &str,
@@ -465,6 +543,7 @@ impl Corpus {
         let phrase = parse_phrase_line(&path, 0, category, &format!("{text}\t{weight}\t{note}"))
             .map_err(Error::Refused)?;
         let phrase = Phrase { scope, ..phrase };
+        check_letters(&phrase).map_err(Error::Refused)?;
         if let Some(existing) = self.phrases().find(|p| p.key == phrase.key) {
             return Err(Error::Refused(format!(
                 "`{text}` duplicates `{}` in {}:{} after normalisation; nothing was written",
@@ -534,8 +613,9 @@ impl Corpus {
         }
     }
 
-    /// Checks the corpus: malformed lines, unsorted files, duplicates after normalisation,
-    /// weights of the wrong sign, phrases shadowed by a longer phrase of another category,
+    /// Checks the corpus: malformed lines (a phrase over [`MAX_PHRASE_CHARS`] among them),
+    /// unsorted files, duplicates after normalisation, weights of the wrong sign, phrases of
+    /// digits or punctuation only, duplicate variant lines, phrases shadowed by a longer phrase of another category,
     /// and variants that no phrase uses. Sorted by file and line.
     pub fn lint(dir: &Path) -> Result<Vec<Finding>> {
         let corpus = Self::load_lenient(dir)?;
@@ -555,6 +635,9 @@ impl Corpus {
             if let Some(message) = check_weight(phrase.category, phrase.weight).err() {
                 findings.push(finding_at(phrase, Severity::Error, message));
             }
+            if let Some(message) = check_letters(phrase).err() {
+                findings.push(finding_at(phrase, Severity::Error, message));
+            }
             if let Some(first) = by_key.get(phrase.key.as_str()) {
                 findings.push(finding_at(
                     phrase,
@@ -572,6 +655,23 @@ impl Corpus {
             }
         }
         findings.extend(shadowed(&corpus));
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        for variant in corpus.variants.entries() {
+            let key = (variant.variant.as_str(), variant.canonical.as_str());
+            if let Some(first) = seen.get(&key) {
+                findings.push(Finding {
+                    severity: Severity::Error,
+                    path: corpus.variants.path().to_path_buf(),
+                    line: variant.line,
+                    message: format!(
+                        "`{}` -> `{}` duplicates line {first} after normalisation; delete one",
+                        variant.variant, variant.canonical
+                    ),
+                });
+            } else {
+                seen.insert(key, variant.line);
+            }
+        }
         for variant in corpus.variants.entries() {
             if !corpus.phrases().any(|p| p.key.contains(&variant.canonical)) {
                 findings.push(Finding {
