@@ -169,7 +169,6 @@ impl Matcher {
         })
     }
 
-
     /// Normalises `text` and finds every hit in it.
     pub fn find(&self, text: &str) -> Vec<Hit> {
         self.find_in(text, &normalize(text))

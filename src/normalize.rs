@@ -56,8 +56,6 @@ impl Normalized {
         &self.text
     }
 
-
-
     /// Maps a byte range of the normalised text to the byte range of the original text that
     /// produced it. Ranges that do not fall on character boundaries are widened to them; an
     /// empty range maps to an empty range at the matching position.
@@ -86,7 +84,6 @@ impl Normalized {
             Err(i) => i.saturating_sub(1),
         }
     }
-
 }
 
 /// A character on its way through the pipeline, with the original span it came from.

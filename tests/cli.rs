@@ -780,7 +780,7 @@ fn eval_predicts_exactly_what_label_writes() {
     let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labeled/test.csv");
     // The shipped test split, plus rows the two paths once disagreed on.
     let mut data = std::fs::read_to_string(&test).unwrap();
-    data.push_str("extra-1,\"   \",normal\nextra-2,\"\u{3000}\n\",normal\n");
+    data.push_str("extra-1,\"   \",normal,chat,no\nextra-2,\"\u{3000}\n\",normal,sms,no\n");
     let file = dir.join("rows.csv");
     std::fs::write(&file, data).unwrap();
     let predictions = dir.join("predictions.csv");

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use heihui::classify::{Classification, Classifier};
+use heihui::decide::Decision;
 use heihui::{Category, Label};
 
 use super::{inputs, CorpusArg, ModelArg};
@@ -41,6 +42,7 @@ enum Colour {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    let decision = classifier.decision().clone();
     let colour = match args.color {
         Colour::Auto => std::io::stdout().is_terminal(),
         Colour::Always => true,
@@ -60,18 +62,46 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "confidence": c.verdict.confidence,
                 "probabilities": by_label(&c.verdict.probabilities),
                 "model_probabilities": by_label(&c.verdict.model_probabilities),
+                "ngram_probabilities": c.verdict.ngram_probabilities.as_ref().map(by_label),
+                "contributions": contributions(classifier.decision(), &c),
                 "needs_review": c.verdict.needs_review,
                 "hits": c.hits,
                 "reason": c.reason,
             });
             writeln!(out, "{line}")?;
         } else {
-            write_human(&mut out, text, &c, colour)?;
+            write_human(&mut out, text, &c, &decision, colour)?;
         }
         Ok(())
     })?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What each part added to each label's score, label-keyed.
+fn contributions(decision: &Decision, c: &Classification) -> serde_json::Value {
+    if c.reason == "empty" {
+        return serde_json::Value::Null;
+    }
+    let parts = decision.contributions(&c.evidence);
+    Label::ALL
+        .iter()
+        .map(|l| {
+            let p = &parts[l.index()];
+            (
+                l.name().to_string(),
+                serde_json::json!({
+                    "transformer": p.transformer,
+                    "ngram": p.ngram,
+                    "hits": p.hits,
+                    "warning": p.warning,
+                    "bias": p.bias,
+                    "score": p.total(),
+                }),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 fn by_label(p: &[f32; 3]) -> serde_json::Value {
@@ -113,6 +143,7 @@ fn write_human(
     out: &mut impl Write,
     text: &str,
     c: &Classification,
+    decision: &Decision,
     colour: bool,
 ) -> std::io::Result<()> {
     let v = &c.verdict;
@@ -135,14 +166,26 @@ fn write_human(
         let p = v.probabilities[label.index()];
         let m = v.model_probabilities[label.index()];
         let width = (p * 20.0).round() as usize;
+        let ngram = v
+            .ngram_probabilities
+            .map(|n| format!(", n-gram {:.1}%", n[label.index()] * 100.0))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {:<20} {}{} {:>5.1}%  (model {:.1}%)",
+            "  {:<20} {}{} {:>5.1}%  (model {:.1}%{ngram})",
             label.name(),
             paint(colour, label_colour(label), &"█".repeat(width)),
             "·".repeat(20 - width.min(20)),
             p * 100.0,
             m * 100.0
+        )?;
+    }
+    if c.reason != "empty" && v.ngram_probabilities.is_some() && decision.stack.is_some() {
+        let p = decision.contributions(&c.evidence)[v.label.index()];
+        writeln!(
+            out,
+            "  score of {}: transformer {:+.2}, n-gram {:+.2}, hits {:+.2}, warnings {:+.2}, bias {:+.2}",
+            v.label, p.transformer, p.ngram, p.hits, p.warning, p.bias
         )?;
     }
     // The text with hits marked: [hit] in colour on a terminal, 「hit」 otherwise.
