@@ -74,7 +74,16 @@ impl Metrics {
             }
         });
         let correct: usize = (0..3).map(|i| confusion[i][i]).sum();
-        let macro_f1 = labels.iter().map(|l: &LabelScores| l.f1).sum::<f64>() / 3.0;
+        // Over the labels that occur, as gold or as prediction (scikit-learn's default): a
+        // genre with no malicious complaints is not marked down for them.
+        let present: Vec<usize> = (0..3)
+            .filter(|&i| labels[i].support > 0 || (0..3).any(|g| confusion[g][i] > 0))
+            .collect();
+        let macro_f1 = if present.is_empty() {
+            0.0
+        } else {
+            present.iter().map(|&i| labels[i].f1).sum::<f64>() / present.len() as f64
+        };
         let weighted_f1 = if total == 0 {
             0.0
         } else {

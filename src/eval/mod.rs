@@ -282,6 +282,9 @@ mod tests {
         assert!((n.recall - 2.0 / 3.0).abs() < 1e-9);
         assert!((m.labels[1].f1 - 1.0).abs() < 1e-9);
         assert!((m.macro_f1 - (2.0 / 3.0 + 1.0 + 0.5) / 3.0).abs() < 1e-9);
+        // A label that is neither gold nor predicted does not count.
+        let two = Metrics::from_pairs([(Normal, Normal), (DebtOptimization, DebtOptimization)]);
+        assert!((two.macro_f1 - 1.0).abs() < 1e-9);
     }
 
     #[test]

@@ -20,6 +20,13 @@ use super::metrics::Metrics;
 /// when a component separates the rows perfectly.
 pub const STACK_L2: f64 = 1e-3;
 
+/// Least weight a trade label's supporting hits keep in the stacked decision. Where the
+/// n-gram model already knows a phrase, a free fit gives hits a weight near zero (or below):
+/// this floor keeps the promise that a phrase added to the corpus moves the label at once.
+/// At 0.25 a weight-1 phrase adds a quarter to the label's log-odds, half of what the
+/// weighted form's default gives it.
+pub const MIN_HIT_WEIGHT: f64 = 0.25;
+
 /// Which components a stacked decision may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Components {
@@ -81,14 +88,42 @@ pub fn fit_stack(rows: &[(Evidence, Label)], components: Components) -> Result<S
             "the decision needs labelled rows to fit on".into(),
         ));
     }
-    let problem = StackProblem {
+    let mut problem = StackProblem {
         x: rows
             .iter()
             .map(|(e, _)| std::array::from_fn(|k| features(e, k)))
             .collect(),
         y: rows.iter().map(|(_, l)| l.index()).collect(),
         components,
+        fixed_hits: None,
     };
+    let free = solve_stack(&problem)?;
+    // A trade label whose hits came out under the floor: fit again with its hit weight held
+    // at the floor (the others keep what they found).
+    let held: [Option<f64>; 3] = std::array::from_fn(|k| {
+        let weight = free[k * 5 + 2];
+        (Label::ALL[k] != Label::Normal && weight < MIN_HIT_WEIGHT).then_some(MIN_HIT_WEIGHT)
+    });
+    let w = if held.iter().any(Option::is_some) {
+        problem.fixed_hits = Some(held);
+        solve_stack(&problem)?
+    } else {
+        free
+    };
+    let w = problem.masked(&w);
+    let pick = |j: usize| std::array::from_fn(|k| w[k * 5 + j] as f32);
+    Ok(Stack {
+        transformer: pick(0),
+        ngram: pick(1),
+        hits: pick(2),
+        warning: pick(3),
+        bias: pick(4),
+    })
+}
+
+/// Minimises the stack's objective from a neutral start.
+fn solve_stack(problem: &StackProblem) -> Result<Vec<f64>> {
+    let components = problem.components;
     let fail = |e: argmin::core::Error| Error::Refused(format!("the decision's fit failed: {e}"));
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_grad(1e-8)
@@ -107,7 +142,7 @@ pub fn fit_stack(rows: &[(Evidence, Label)], components: Components) -> Result<S
         start[k * 5 + 2] = 0.5;
         start[k * 5 + 3] = if k == 0 { 0.0 } else { 0.5 };
     }
-    let result = Executor::new(&problem, solver)
+    let result = Executor::new(problem, solver)
         .configure(|state| state.param(start).max_iters(500))
         .run()
         .map_err(fail)?;
@@ -116,15 +151,7 @@ pub fn fit_stack(rows: &[(Evidence, Label)], components: Components) -> Result<S
         .get_best_param()
         .cloned()
         .ok_or_else(|| Error::Refused("the decision's fit found no solution".into()))?;
-    let w = problem.masked(&w);
-    let pick = |j: usize| std::array::from_fn(|k| w[k * 5 + j] as f32);
-    Ok(Stack {
-        transformer: pick(0),
-        ngram: pick(1),
-        hits: pick(2),
-        warning: pick(3),
-        bias: pick(4),
-    })
+    Ok(problem.masked(&w))
 }
 
 /// Parameters: per label, weights for the four features then an intercept.
@@ -134,6 +161,8 @@ struct StackProblem {
     x: Vec<[[f64; 4]; 3]>,
     y: Vec<usize>,
     components: Components,
+    /// Hit weights held at a value instead of fitted, per label.
+    fixed_hits: Option<[Option<f64>; 3]>,
 }
 
 impl StackProblem {
@@ -142,6 +171,13 @@ impl StackProblem {
         if self.components == Components::WithoutTransformer {
             for k in 0..3 {
                 w[k * 5] = 0.0;
+            }
+        }
+        if let Some(fixed) = self.fixed_hits {
+            for (k, v) in fixed.iter().enumerate() {
+                if let Some(v) = v {
+                    w[k * 5 + 2] = *v;
+                }
             }
         }
         w
@@ -181,9 +217,14 @@ impl StackProblem {
                 }
             }
         }
-        if let (Some(g), Components::WithoutTransformer) = (grad, self.components) {
+        if let Some(g) = grad {
             for k in 0..3 {
-                g[k * 5] = 0.0;
+                if self.components == Components::WithoutTransformer {
+                    g[k * 5] = 0.0;
+                }
+                if self.fixed_hits.is_some_and(|f| f[k].is_some()) {
+                    g[k * 5 + 2] = 0.0;
+                }
             }
         }
         loss / n + penalty
@@ -423,5 +464,30 @@ mod tests {
         assert!((cv.mean - 1.0).abs() < 1e-9, "{cv:?}");
         let without = fit_stack(&rows, Components::WithoutTransformer).unwrap();
         assert_eq!(without.transformer, [0.0; 3]);
+    }
+
+    #[test]
+    fn trade_hits_keep_at_least_the_floor_weight() {
+        // Hits that say nothing the n-gram model does not already say: a free fit would give
+        // them no weight; the floor keeps a new phrase effective.
+        let rows: Vec<(Evidence, Label)> = (0..300)
+            .map(|i| {
+                let gold = Label::ALL[i % 3];
+                let mut ngram = [0.1; 3];
+                ngram[gold.index()] = 0.8;
+                let mut e = Evidence::new([1.0 / 3.0; 3], Some(ngram), &[]);
+                if i % 2 == 0 {
+                    e.support = [0.0, 1.0, 1.0];
+                }
+                (e, gold)
+            })
+            .collect();
+        let stack = fit_stack(&rows, Components::All).unwrap();
+        for label in [Label::MaliciousComplaint, Label::DebtOptimization] {
+            assert!(
+                f64::from(stack.hits[label.index()]) >= MIN_HIT_WEIGHT - 1e-6,
+                "{stack:?}"
+            );
+        }
     }
 }
