@@ -90,8 +90,8 @@ fn model_card(
     }
     card.push_str(&format!(
         "\n## Size\n\n\
-         {} layers, hidden size {}, {} heads, feed-forward {}, at most {} tokens (head and tail\n\
-         of longer texts), vocabulary {} tokens; {} parameters, `model.safetensors` {:.1} MB.\n\n\
+         {} layers, hidden size {}, {} heads, feed-forward {}, windows of at most {} tokens ({}),\n\
+         vocabulary {} tokens; {} parameters, `model.safetensors` {:.1} MB.\n\n\
          ## Training\n\n\
          AdamW (peak learning rate {}, weight decay {}), {:.0}% warm-up then linear decay,\n\
          batch size {}, dropout {}, class weights, seed {}; {} of at most {} epochs run, best\n\
@@ -103,6 +103,10 @@ fn model_card(
         config.num_attention_heads,
         config.intermediate_size,
         settings.size.max_len.min(config.max_position_embeddings),
+        match config.heihui_window_stride {
+            Some(_) => "longer texts as overlapping windows",
+            None => "head and tail of longer texts",
+        },
         config.vocab_size,
         report.parameters,
         report.model_bytes as f64 / 1e6,
