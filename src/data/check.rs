@@ -178,46 +178,41 @@ pub fn near_duplicates(texts: &[&str], threshold: f64) -> Vec<(usize, usize, f64
             r
         })
         .collect();
-    let prefix = |n: usize| (n - ((threshold * n as f64).ceil() as usize).min(n) + 1).min(n);
+    // Probing prefix of a set of n grams: n - ceil(t n) + 1. Sets are visited by size, so
+    // every indexed set is no larger than the probing one, and indexing only the shorter
+    // prefix n - ceil(2t / (1 + t) n) + 1 is enough (Xiao et al.'s ppjoin).
+    let prefix = |n: usize, t: f64| (n - ((t * n as f64).ceil() as usize).min(n) + 1).min(n);
+    let index_t = 2.0 * threshold / (1.0 + threshold);
+    let mut order: Vec<usize> = (0..sets.len()).collect();
+    order.sort_by_key(|&i| (sets[i].len(), i));
     let mut postings: Vec<Vec<u32>> = vec![Vec::new(); by_frequency.len()];
-    for (i, set) in sets.iter().enumerate() {
-        for &gram in &set[..prefix(set.len())] {
-            postings[gram as usize].push(i as u32);
-        }
-    }
-    // Each text against the earlier texts sharing a prefix gram, texts in parallel.
-    use rayon::prelude::*;
-    let mut pairs: Vec<(usize, usize, f64)> = (0..sets.len())
-        .into_par_iter()
-        .map_init(Vec::new, |candidates: &mut Vec<u32>, i| {
-            let set = &sets[i];
-            candidates.clear();
-            for &gram in &set[..prefix(set.len())] {
-                let list = &postings[gram as usize];
-                let earlier = list.partition_point(|&j| (j as usize) < i);
-                candidates.extend_from_slice(&list[..earlier]);
-            }
-            candidates.sort_unstable();
-            candidates.dedup();
-            let mut found = Vec::new();
-            for &j in candidates.iter() {
+    let mut seen = vec![u32::MAX; sets.len()];
+    let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
+    for (visit, &i) in order.iter().enumerate() {
+        let set = &sets[i];
+        for &gram in &set[..prefix(set.len(), threshold)] {
+            for &j in &postings[gram as usize] {
                 let j = j as usize;
-                // Jaccard > t needs t |A| < |B| < |A| / t.
-                let (a, b) = (set.len() as f64, sets[j].len() as f64);
-                if b <= threshold * a || a <= threshold * b {
+                if seen[j] == visit as u32 {
+                    continue;
+                }
+                seen[j] = visit as u32;
+                // Jaccard > t needs |B| > t |A| (B, visited earlier, is no larger).
+                if (sets[j].len() as f64) <= threshold * set.len() as f64 {
                     continue;
                 }
                 let both = sorted_intersection(set, &sets[j]);
                 let union = set.len() + sets[j].len() - both;
                 let jaccard = both as f64 / union.max(1) as f64;
                 if jaccard > threshold {
-                    found.push((j, i, jaccard));
+                    pairs.push((i.min(j), i.max(j), jaccard));
                 }
             }
-            found
-        })
-        .flatten()
-        .collect();
+        }
+        for &gram in &set[..prefix(set.len(), index_t)] {
+            postings[gram as usize].push(i as u32);
+        }
+    }
     pairs.sort_by_key(|&(a, b, _)| (b, a));
     pairs
 }
