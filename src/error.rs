@@ -71,6 +71,23 @@ impl Error {
         }
     }
 
+    /// The kind of I/O error behind this one, if it is one (so that the binary can tell a
+    /// closed pipe from a real failure).
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        let Error::Io { cause, .. } = self else {
+            return None;
+        };
+        // The csv crate's writer errors arrive wrapped as `Other`; the kind is inside.
+        let inner = cause
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<csv::Error>())
+            .and_then(|e| match e.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            });
+        Some(inner.unwrap_or(cause.kind()))
+    }
+
     /// A syntax error at `path:line`.
     pub fn syntax(path: impl AsRef<Path>, line: usize, message: impl Into<String>) -> Self {
         Error::Syntax {

@@ -21,8 +21,12 @@ fn main() -> ExitCode {
 /// A closed pipe (`heihui ... | head`) is a normal way for output to end.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+        let kind = match cause.downcast_ref::<std::io::Error>() {
+            Some(e) => Some(e.kind()),
+            None => cause
+                .downcast_ref::<heihui::Error>()
+                .and_then(heihui::Error::io_kind),
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
     })
 }

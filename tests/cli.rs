@@ -1138,3 +1138,44 @@ fn twenty_concurrent_corpus_adds_all_keep_their_phrase() {
     let o = run(&["corpus", "lint", "--corpus", d]);
     assert!(o.status.success(), "sorted and lint-clean: {}", stdout(&o));
 }
+
+#[test]
+fn label_exits_quietly_when_its_reader_closes_the_pipe() {
+    use std::io::{BufRead, Write};
+    let dir = scratch("closed_pipe");
+    let file = dir.join("rows.csv");
+    let mut data = String::from("id,text\n");
+    for i in 0..3000 {
+        data.push_str(&format!(
+            "{i},第{i}条：周五前把钱还你，别急，晚上一起吃饭吗\n"
+        ));
+    }
+    std::fs::write(&file, data).unwrap();
+    let mut child = heihui()
+        .args(["label", file.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let stdout = child.stdout.take().unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .unwrap();
+        assert!(first.starts_with("id,text"), "{first}");
+    } // the reader goes away, as `| head -1` does
+    let out = child.wait_with_output().unwrap();
+    std::io::stderr().write_all(&out.stderr).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
