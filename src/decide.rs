@@ -22,7 +22,7 @@ use crate::corpus::Category;
 use crate::error::{Error, Result};
 use crate::label::Label;
 use crate::matcher::Hit;
-use crate::model::Probabilities;
+use crate::model::{softmax, Probabilities};
 
 /// The corpus-only system's threshold: the summed weight a label's hits must reach.
 pub const CORPUS_ONLY_THRESHOLD: f32 = 1.5;
@@ -244,14 +244,6 @@ pub fn corpus_only(hits: &[Hit]) -> Label {
     } else {
         Label::Normal
     }
-}
-
-/// Softmax of three scores.
-pub fn softmax(scores: &[f32; 3]) -> [f32; 3] {
-    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exp = scores.map(|s| (s - max).exp());
-    let sum: f32 = exp.iter().sum();
-    exp.map(|e| e / sum)
 }
 
 /// Explains a verdict in words: each component's view, each hit with its weight, and, for

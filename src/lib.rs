@@ -28,6 +28,7 @@ pub mod output;
 pub mod pipeline;
 pub mod rng;
 pub mod segment;
+pub mod solve;
 pub mod stats;
 pub mod train;
 pub mod variants;

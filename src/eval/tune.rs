@@ -3,9 +3,6 @@
 //! weighted form by grid search otherwise, and cross-validation of the stacked form to show
 //! what each component adds.
 
-use argmin::core::{CostFunction, Executor, Gradient, State};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
 use serde::Serialize;
 
 use crate::decide::{Decision, Evidence, Stack};
@@ -124,12 +121,6 @@ pub fn fit_stack(rows: &[(Evidence, Label)], components: Components) -> Result<S
 /// Minimises the stack's objective from a neutral start.
 fn solve_stack(problem: &StackProblem) -> Result<Vec<f64>> {
     let components = problem.components;
-    let fail = |e: argmin::core::Error| Error::Refused(format!("the decision's fit failed: {e}"));
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-        .with_tolerance_grad(1e-8)
-        .map_err(fail)?
-        .with_tolerance_cost(1e-12)
-        .map_err(fail)?;
     // Start from "trust each model's log-probability once, hits as the weighted form does".
     let mut start = vec![0.0f64; PARAMS];
     for k in 0..3 {
@@ -142,15 +133,18 @@ fn solve_stack(problem: &StackProblem) -> Result<Vec<f64>> {
         start[k * 5 + 2] = 0.5;
         start[k * 5 + 3] = if k == 0 { 0.0 } else { 0.5 };
     }
-    let result = Executor::new(problem, solver)
-        .configure(|state| state.param(start).max_iters(500))
-        .run()
-        .map_err(fail)?;
-    let w = result
-        .state()
-        .get_best_param()
-        .cloned()
-        .ok_or_else(|| Error::Refused("the decision's fit found no solution".into()))?;
+    let tolerance = crate::solve::Tolerance {
+        grad: 1e-8,
+        cost: 1e-12,
+    };
+    let w = crate::solve::minimize(
+        start,
+        500,
+        tolerance,
+        &|w, g| problem.loss_and_gradient(w, g),
+        &mut || {},
+    )
+    .map_err(|e| Error::Refused(format!("the decision's fit failed: {e}")))?;
     Ok(problem.masked(&w))
 }
 
@@ -228,26 +222,6 @@ impl StackProblem {
             }
         }
         loss / n + penalty
-    }
-}
-
-impl CostFunction for &StackProblem {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, w: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.loss_and_gradient(w, None))
-    }
-}
-
-impl Gradient for &StackProblem {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-
-    fn gradient(&self, w: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        let mut g = Vec::new();
-        self.loss_and_gradient(w, Some(&mut g));
-        Ok(g)
     }
 }
 

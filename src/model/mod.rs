@@ -268,6 +268,14 @@ impl Model {
     }
 }
 
+/// Softmax of three scores: the probabilities of the stacked decision and the n-gram model.
+pub fn softmax(scores: &[f32; 3]) -> [f32; 3] {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exp = scores.map(|s| (s - max).exp());
+    let sum: f32 = exp.iter().sum();
+    exp.map(|e| e / sum)
+}
+
 /// The pooled probabilities of one text's windows; a text without windows is normal.
 pub fn pool(windows: &[Probabilities], pooling: Pooling) -> Probabilities {
     let normal = Label::Normal.index();

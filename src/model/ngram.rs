@@ -17,9 +17,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use argmin::core::{CostFunction, Executor, Gradient, State};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -179,39 +176,7 @@ impl NgramModel {
 
     /// The label probabilities of one normalised text.
     pub fn probabilities(&self, normalized: &str) -> Probabilities {
-        softmax(self.logits(&self.features(normalized)))
-    }
-
-    /// The features with the largest contributions to `label`'s score, largest first, as
-    /// (n-gram, contribution).
-    pub fn top_contributions(
-        &self,
-        normalized: &str,
-        label: Label,
-        count: usize,
-    ) -> Vec<(String, f32)> {
-        let n = self.idf.len();
-        let row = &self.weight[label.index() * n..(label.index() + 1) * n];
-        let mut by_feature: HashMap<u32, u128> = HashMap::new();
-        ngram_keys(normalized, self.spec.min_n, self.spec.max_n, |key| {
-            if let Some(&f) = self.index.get(&key) {
-                by_feature.insert(f, key);
-            }
-        });
-        let features = self.features(normalized);
-        let mut scored: Vec<(String, f32)> = features
-            .iter()
-            .map(|&(f, v)| {
-                let text = unpack(by_feature[&f])
-                    .into_iter()
-                    .filter_map(char::from_u32)
-                    .collect();
-                (text, row[f as usize] * v)
-            })
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
-        scored.truncate(count);
-        scored
+        crate::model::softmax(&self.logits(&self.features(normalized)))
     }
 
     /// Fits a model on normalised texts and their labels; `on_iteration` is told each
@@ -445,14 +410,6 @@ fn weigh(counts: HashMap<u32, u32, ahash::RandomState>, idf: &[f32], sublinear: 
     features
 }
 
-/// Softmax of three scores.
-pub fn softmax(scores: [f32; 3]) -> [f32; 3] {
-    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exp = scores.map(|s| (s - max).exp());
-    let sum: f32 = exp.iter().sum();
-    exp.map(|e| e / sum)
-}
-
 /// The fit's objective, scaled by `1 / (C n)` so the solver's tolerances mean the same for any
 /// data size: mean log loss plus `|W|^2 / (2 C n)`. Parameters: the weights `[label][feature]`
 /// then the three intercepts.
@@ -511,27 +468,18 @@ impl Objective<'_> {
         max_iters: u64,
         on_iteration: &mut dyn FnMut(u64),
     ) -> Result<(Vec<f32>, [f32; 3])> {
-        let solver_error =
-            |e: argmin::core::Error| Error::Refused(format!("the n-gram model's fit failed: {e}"));
-        let linesearch = MoreThuenteLineSearch::new();
-        let solver = LBFGS::new(linesearch, 10)
-            .with_tolerance_grad(1e-6)
-            .map_err(solver_error)?
-            .with_tolerance_cost(1e-10)
-            .map_err(solver_error)?;
-        let start = vec![0.0f64; 3 * self.features + 3];
-        let observer = Progress {
-            on_iteration: std::cell::RefCell::new(on_iteration),
+        let tolerance = crate::solve::Tolerance {
+            grad: 1e-6,
+            cost: 1e-10,
         };
-        let result = Executor::new(Problem(self, &observer), solver)
-            .configure(|state| state.param(start).max_iters(max_iters))
-            .run()
-            .map_err(solver_error)?;
-        let best = result
-            .state()
-            .get_best_param()
-            .cloned()
-            .ok_or_else(|| Error::Refused("the n-gram model's fit found no solution".into()))?;
+        let best = crate::solve::minimize(
+            vec![0.0f64; 3 * self.features + 3],
+            max_iters,
+            tolerance,
+            &|w, g| self.loss_and_gradient(w, g),
+            &mut || on_iteration(1),
+        )
+        .map_err(|e| Error::Refused(format!("the n-gram model's fit failed: {e}")))?;
         let f = self.features;
         let weight = best[..3 * f].iter().map(|&v| v as f32).collect();
         let bias = [
@@ -540,33 +488,6 @@ impl Objective<'_> {
             best[3 * f + 2] as f32,
         ];
         Ok((weight, bias))
-    }
-}
-
-struct Progress<'a> {
-    on_iteration: std::cell::RefCell<&'a mut dyn FnMut(u64)>,
-}
-
-struct Problem<'a, 'b>(&'a Objective<'a>, &'a Progress<'b>);
-
-impl CostFunction for Problem<'_, '_> {
-    type Param = Vec<f64>;
-    type Output = f64;
-
-    fn cost(&self, w: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.0.loss_and_gradient(w, None))
-    }
-}
-
-impl Gradient for Problem<'_, '_> {
-    type Param = Vec<f64>;
-    type Gradient = Vec<f64>;
-
-    fn gradient(&self, w: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        let mut g = Vec::new();
-        self.0.loss_and_gradient(w, Some(&mut g));
-        (self.1.on_iteration.borrow_mut())(1);
-        Ok(g)
     }
 }
 
@@ -660,9 +581,6 @@ mod tests {
         for t in ["停息挂账", "投诉全部减免", "爬山"] {
             assert_eq!(loaded.probabilities(t), model.probabilities(t), "{t}");
         }
-        let top = model.top_contributions("专业停息挂账", DebtOptimization, 3);
-        assert_eq!(top.len(), 3);
-        assert!(top[0].1 >= top[1].1 && top[1].1 >= top[2].1);
         assert!(NgramModel::load(&dir.path().join("nothing"))
             .unwrap()
             .is_none());
