@@ -1,0 +1,9 @@
+//! The binary, end to end: every test runs the real `heihui` on fixtures it writes itself.
+
+mod classify;
+mod commands;
+mod common;
+mod corpus;
+mod data;
+mod label;
+mod model;

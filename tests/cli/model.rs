@@ -1,0 +1,220 @@
+//! `train` and `eval`, and the shipped model against its gate.
+
+use crate::common::*;
+use std::path::Path;
+
+#[test]
+fn train_a_tiny_model_then_eval_with_gates() {
+    let dir = scratch("train_tiny");
+    let tiny = tiny_split(&dir, "train", 48);
+    let out = dir.join("model");
+    let o = train_tiny(&tiny, &out, &["--batch-size", "16"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in [
+        "config.json",
+        "tokenizer.json",
+        "model.safetensors",
+        "decision.json",
+        "metrics.json",
+        "MODEL_CARD.md",
+        "ngram.json",
+        "ngram.safetensors",
+    ] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains("heihui train --train"),
+        "the card records the command"
+    );
+
+    let errors = dir.join("errors.csv");
+    let report = dir.join("report.json");
+    let o = run(&[
+        "eval",
+        tiny.to_str().unwrap(),
+        "--model",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--json-out",
+        report.to_str().unwrap(),
+        "--errors",
+        errors.to_str().unwrap(),
+        "--gate",
+        "accuracy>=0.0",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("== combined"));
+    assert!(stdout(&o).contains("== n-gram only"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["systems"]["rows"], 48);
+    let wrong = csv_rows(&std::fs::read_to_string(&errors).unwrap());
+    let accuracy = json["systems"]["combined"]["accuracy"].as_f64().unwrap();
+    assert_eq!(wrong.len() - 1, ((1.0 - accuracy) * 48.0).round() as usize);
+
+    let o = run(&[
+        "eval",
+        tiny.to_str().unwrap(),
+        "--model",
+        out.to_str().unwrap(),
+        "--quiet",
+        "--gate",
+        "macro_f1>=1.01",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("gate macro_f1>=1.01 failed: measured"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn eval_predicts_exactly_what_label_writes() {
+    let dir = scratch("eval_agrees_with_label");
+    let test = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/labeled/test.csv");
+    // The shipped test split, plus rows the two paths once disagreed on.
+    let mut data = std::fs::read_to_string(&test).unwrap();
+    data.push_str("extra-1,\"   \",normal,chat,no\nextra-2,\"\u{3000}\n\",normal,sms,no\n");
+    let file = dir.join("rows.csv");
+    std::fs::write(&file, data).unwrap();
+    let predictions = dir.join("predictions.csv");
+    let o = run(&[
+        "eval",
+        file.to_str().unwrap(),
+        "--quiet",
+        "--predictions",
+        predictions.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let labelled = dir.join("labelled.csv");
+    let o = run(&[
+        "label",
+        file.to_str().unwrap(),
+        "-o",
+        labelled.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let predicted = csv_rows(&std::fs::read_to_string(&predictions).unwrap());
+    let written = csv_rows(&std::fs::read_to_string(&labelled).unwrap());
+    let column = |rows: &[Vec<String>], name: &str| {
+        let i = rows[0].iter().position(|h| h == name).unwrap();
+        rows[1..].iter().map(|r| r[i].clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(predicted.len(), written.len());
+    assert!(predicted.len() > 700);
+    assert_eq!(column(&predicted, "id"), column(&written, "id"));
+    assert_eq!(
+        column(&predicted, "combined"),
+        column(&written, "heihui_label")
+    );
+}
+
+#[test]
+fn training_is_deterministic_and_fine_tunes_from_a_model() {
+    let dir = scratch("train_determinism");
+    let tiny = tiny_split(&dir, "dev", 40);
+    let train = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["--batch-size", "8", "--seed", "5"];
+        args.extend_from_slice(extra);
+        let o = train_tiny(&tiny, out, &args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out.join("model.safetensors")).unwrap()
+    };
+    let a = train(&dir.join("a"), &[]);
+    let b = train(&dir.join("b"), &[]);
+    assert!(a == b, "the same seed gives the same weights");
+    let init = dir.join("a");
+    let c = train(&dir.join("c"), &["--init", init.to_str().unwrap()]);
+    assert_eq!(a.len(), c.len(), "fine-tuning keeps the size");
+    assert!(a != c, "fine-tuning changes the weights");
+}
+
+#[test]
+fn eval_names_a_bad_row() {
+    let dir = scratch("eval_bad");
+    let file = dir.join("bad.csv");
+    std::fs::write(&file, "id,text,label\n1,好,normal\n2,坏,spam\n").unwrap();
+    let o = run(&["eval", file.to_str().unwrap(), "--quiet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.csv: row 3: column label: unknown label `spam`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn shipped_model_meets_its_gate_on_test() {
+    let o = run(&[
+        "eval",
+        "corpus/labeled/test.csv",
+        "--quiet",
+        "--gate",
+        "macro_f1>=0.85",
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn train_refuses_bad_arguments_before_reading_data() {
+    let dir = scratch("train_bad_args");
+    let missing = dir.join("no-such-train.csv");
+    let out = dir.join("model");
+    for (flag, value, says) in [
+        ("--heads", "0", "'--heads <HEADS>': must be at least 1"),
+        ("--epochs", "0", "'--epochs <EPOCHS>': must be at least 1"),
+        ("--layers", "0", "'--layers <LAYERS>': must be at least 1"),
+        (
+            "--batch-size",
+            "0",
+            "'--batch-size <BATCH_SIZE>': must be at least 1",
+        ),
+        (
+            "--max-len",
+            "0",
+            "'--max-len <MAX_LEN>': must be at least 3",
+        ),
+        (
+            "--ngram-min-df",
+            "0",
+            "'--ngram-min-df <N>': must be at least 1",
+        ),
+        (
+            "--ngram-c",
+            "0",
+            "'--ngram-c <C>': expected a number above 0",
+        ),
+        (
+            "--ngram-c",
+            "-1",
+            "'--ngram-c <C>': expected a number above 0",
+        ),
+        (
+            "--hidden",
+            "30",
+            "--hidden 30 is not divisible by --heads 4",
+        ),
+    ] {
+        let o = run(&[
+            "train",
+            "--train",
+            missing.to_str().unwrap(),
+            "--dev",
+            missing.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            flag,
+            value,
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {err}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+        assert!(!err.contains("panicked"), "{flag} {value}: {err}");
+        assert!(!err.contains("no-such-train"), "{flag} {value}: {err}");
+        assert!(!out.exists(), "{flag} {value}: nothing written");
+    }
+}
