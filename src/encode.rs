@@ -1,6 +1,8 @@
-//! The tokenizer stage: normalised text to token ids, BERT style (one token per CJK
-//! character, WordPiece for Latin letters and digits), through the tokenizers crate so that
-//! `tokenizer.json` is the file transformers reads too.
+//! The tokenizer stage: normalised text to token ids through the tokenizers crate, so that
+//! `tokenizer.json` is the file transformers reads too. Models heihui builds are BERT style
+//! (one token per CJK character, WordPiece for Latin letters and digits); a loaded tokenizer
+//! brings its own family's special tokens (`[CLS]`/`[SEP]`, `<s>`/`</s>`, ...), read from its
+//! post-processor and padding settings rather than assumed.
 //!
 //! Long texts keep their head and their tail: template complaints put their demands last.
 
@@ -62,7 +64,8 @@ impl Encoder {
     /// else `default_max_len`.
     ///
     /// # Errors
-    /// A missing or malformed file, or one without `[CLS]`, `[SEP]` and `[PAD]` tokens.
+    /// A missing or malformed file, or one whose post-processor adds no tokens around an
+    /// input or that has no padding token.
     pub fn load(path: &Path, default_max_len: usize) -> Result<Self> {
         if !path.exists() {
             return Err(Error::io(
@@ -74,17 +77,31 @@ impl Encoder {
         let max_len = tokenizer
             .get_truncation()
             .map_or(default_max_len, |t| t.max_length);
-        Self::from_tokenizer(tokenizer, max_len, path)
+        let named_pad = path
+            .parent()
+            .and_then(|dir| std::fs::read_to_string(dir.join("tokenizer_config.json")).ok())
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|config| match &config["pad_token"] {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Object(o) => o.get("content")?.as_str().map(str::to_string),
+                _ => None,
+            });
+        Self::from_tokenizer(tokenizer, max_len, path, named_pad.as_deref())
     }
 
-    fn from_tokenizer(mut tokenizer: Tokenizer, max_len: usize, path: &Path) -> Result<Self> {
-        let id = |token: &str| {
-            tokenizer.token_to_id(token).ok_or_else(|| Error::Model {
-                path: path.to_path_buf(),
-                message: format!("the vocabulary has no {token} token"),
-            })
-        };
-        let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+    fn from_tokenizer(
+        mut tokenizer: Tokenizer,
+        max_len: usize,
+        path: &Path,
+        named_pad: Option<&str>,
+    ) -> Result<Self> {
+        let (cls, sep) = wrapping_tokens(&tokenizer, path)?;
+        let pad = padding_token(&tokenizer, named_pad).ok_or_else(|| Error::Model {
+            path: path.to_path_buf(),
+            message: "the tokenizer has no padding token (no padding settings, no pad_token \
+                      in tokenizer_config.json, no [PAD] or <pad> in the vocabulary)"
+                .into(),
+        })?;
         // Truncation and padding are done here (head and tail), not by the tokenizer.
         tokenizer
             .with_truncation(None)
@@ -131,7 +148,7 @@ impl Encoder {
             ("[CLS]".into(), 2),
         )));
         tokenizer.with_decoder(Some(WordPieceDecoder::default()));
-        Self::from_tokenizer(tokenizer, max_len, here)
+        Self::from_tokenizer(tokenizer, max_len, here, Some(SPECIAL_TOKENS[0]))
     }
 
     /// Writes `tokenizer.json`, with the longest input recorded as its truncation length.
@@ -332,6 +349,36 @@ fn build_vocab<'a>(texts: impl IntoIterator<Item = &'a str>, common_chars: &[cha
     vocab
 }
 
+/// The first and last token the tokenizer's post-processor puts around a single input
+/// (`[CLS]` and `[SEP]` for BERT, `<s>` and `</s>` for RoBERTa), found by wrapping an empty
+/// one, so that any family's template is honoured.
+fn wrapping_tokens(tokenizer: &Tokenizer, path: &Path) -> Result<(u32, u32)> {
+    let wrapped = tokenizer
+        .encode_fast("", true)
+        .map_err(|e| tokenizer_error(path, e))?;
+    match wrapped.get_ids() {
+        [first, .., last] => Ok((*first, *last)),
+        _ => Err(Error::Model {
+            path: path.to_path_buf(),
+            message: "the tokenizer's post-processor adds no start and end tokens around an \
+                      input; a sequence classifier needs both"
+                .into(),
+        }),
+    }
+}
+
+/// The padding token: the tokenizer's own padding settings, else the `pad_token` its
+/// `tokenizer_config.json` names, else a `[PAD]` or `<pad>` in the vocabulary.
+fn padding_token(tokenizer: &Tokenizer, named: Option<&str>) -> Option<u32> {
+    if let Some(padding) = tokenizer.get_padding() {
+        return Some(padding.pad_id);
+    }
+    named
+        .into_iter()
+        .chain(["[PAD]", "<pad>"])
+        .find_map(|token| tokenizer.token_to_id(token))
+}
+
 /// Reads a character list: one character a line, `#` comments.
 ///
 /// # Errors
@@ -413,6 +460,50 @@ mod tests {
         let loaded = Encoder::load(&path, 512).unwrap();
         assert_eq!(loaded.max_len(), 48);
         assert_eq!(loaded.encode("停息挂账vx"), e.encode("停息挂账vx"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_loaded_tokenizer_brings_its_own_special_tokens() {
+        use tokenizers::processors::template::TemplateProcessing;
+        let vocab: ahash::AHashMap<String, u32> = ["<pad>", "<unk>", "<s>", "</s>", "停", "息"]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.to_string(), i as u32))
+            .collect();
+        let model = WordPiece::builder()
+            .vocab(vocab)
+            .unk_token("<unk>".into())
+            .build()
+            .unwrap();
+        let mut tokenizer = Tokenizer::new(model);
+        tokenizer.with_pre_tokenizer(Some(BertPreTokenizer));
+        tokenizer.with_post_processor(Some(
+            TemplateProcessing::builder()
+                .try_single("<s> $A </s>")
+                .unwrap()
+                .special_tokens(vec![("<s>", 2), ("</s>", 3)])
+                .build()
+                .unwrap(),
+        ));
+        let dir = std::env::temp_dir().join(format!("heihui-enc-roberta-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tokenizer.json");
+        tokenizer.save(&path, false).unwrap();
+        let e = Encoder::load(&path, 16).unwrap();
+        assert_eq!(e.encode("停 息"), [2, 4, 5, 3], "<s> 停 息 </s>");
+        let (ids, _) = e.batch(&[&[2, 4, 3], &[2, 3]], &Device::Cpu).unwrap();
+        assert_eq!(
+            ids.to_vec2::<u32>().unwrap()[1],
+            [2, 3, 0],
+            "padded with <pad>"
+        );
+
+        // Without a post-processor there is nothing to wrap an input in: a clear error.
+        tokenizer.with_post_processor(None::<TemplateProcessing>);
+        tokenizer.save(&path, false).unwrap();
+        let err = Encoder::load(&path, 16).unwrap_err().to_string();
+        assert!(err.contains("adds no start and end tokens"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
