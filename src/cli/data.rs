@@ -11,9 +11,9 @@ use super::EXIT_FOUND_PROBLEMS;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Check train.csv, dev.csv and test.csv: labels, empty texts, repeated ids and texts,
-    /// near duplicates across all splits; print counts, lengths and hard-negative and evasion
-    /// shares. Exits 1 when anything is wrong.
+    /// Check train.csv, dev.csv and test.csv (and blind.csv, the held-out rows, when present):
+    /// labels, empty texts, repeated ids and texts, near duplicates across all splits; print
+    /// counts, lengths and hard-negative and evasion shares. Exits 1 when anything is wrong.
     Check {
         /// The data directory
         #[arg(default_value = "corpus/labeled")]

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{read_labeled_lenient, Example, GENRES, NEAR_DUPLICATE_JACCARD, SPLITS};
+use super::{read_labeled_lenient, Example, GENRES, HELD_OUT, NEAR_DUPLICATE_JACCARD, SPLITS};
 use crate::error::Result;
 use crate::label::Label;
 use crate::normalize::normalize;
@@ -65,14 +65,16 @@ pub struct CheckReport {
     pub problems: Vec<Problem>,
 }
 
-/// Checks `train.csv`, `dev.csv` and `test.csv` in `dir`.
+/// Checks `train.csv`, `dev.csv` and `test.csv` in `dir`, and `blind.csv` when it is there.
 ///
 /// # Errors
 /// A missing or unreadable split file, or one without `text` and `label` columns.
 pub fn check_dir(dir: &Path) -> Result<CheckReport> {
     let mut report = CheckReport::default();
     let mut all: Vec<(PathBuf, Example)> = Vec::new();
-    for split in SPLITS {
+    let held_out = dir.join(format!("{HELD_OUT}.csv"));
+    let present = held_out.exists().then_some(HELD_OUT);
+    for split in SPLITS.into_iter().chain(present) {
         let path = dir.join(format!("{split}.csv"));
         let (examples, bad) = read_labeled_lenient(&path)?;
         for b in bad {

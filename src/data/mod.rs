@@ -41,6 +41,10 @@ pub const GENRES: [&str; 18] = [
 /// The split files of a data directory, in order.
 pub const SPLITS: [&str; 3] = ["train", "dev", "test"];
 
+/// A split checked with the others when its file is present: rows written apart from the
+/// three splits, by other writers, and never trained on or used to choose anything.
+pub const HELD_OUT: &str = "blind";
+
 /// One labelled row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Example {
