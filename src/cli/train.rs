@@ -83,7 +83,7 @@ pub struct Args {
     /// Keep --init's transformer as it is: only fit the n-gram part and the decision
     #[arg(long, requires = "init")]
     keep_transformer: bool,
-    /// N-gram part: drop character n-grams seen in fewer training rows
+    /// N-gram part: drop character and word n-grams seen in fewer training rows
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = at_least::<1>)]
     ngram_min_df: usize,
     /// N-gram part: inverse regularisation strength of its logistic regression
@@ -95,6 +95,9 @@ pub struct Args {
         allow_negative_numbers = true
     )]
     ngram_c: f64,
+    /// N-gram part: longest run of jieba words in its word block (0 leaves the block out)
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=3))]
+    ngram_words: u8,
     /// No progress bar and no summary line
     #[arg(long, short)]
     quiet: bool,
@@ -236,6 +239,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ngram: NgramSettings {
             min_df: args.ngram_min_df,
             c: args.ngram_c,
+            word_max_n: usize::from(args.ngram_words),
             ..NgramSettings::default()
         },
     };

@@ -9,10 +9,16 @@
 //! fitted by L-BFGS (the argmin crate) on `C * sum(log loss) + |W|^2 / 2`, the objective of
 //! scikit-learn's `LogisticRegression(C=...)`; the intercepts are not penalised.
 //!
+//! A second block of the same kind holds jieba's words and word pairs ([`words`]); each block
+//! is scaled to unit length on its own, as stacking two scikit-learn vectorizers' outputs
+//! side by side does, and one regression reads both.
+//!
 //! Saved beside the transformer as `ngram.json` (how features are made) and
 //! `ngram.safetensors`: `ngrams` (U32 `[features, max_n]`, the n-grams' characters as code
 //! points, padded with `u32::MAX`), `idf` (F32 `[features]`), `weight` (F32
-//! `[labels, features]`) and `bias` (F32 `[labels]`), in [`Label::ALL`] order.
+//! `[labels, features + word features]`) and `bias` (F32 `[labels]`), in [`Label::ALL`]
+//! order; with a word block also `words` (U8, the word n-grams in UTF-8, one per line, the
+//! words of a pair joined by a tab) and `word_idf` (F32 `[word features]`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,6 +28,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::label::Label;
 use crate::model::Probabilities;
+
+mod words;
+use words::{word_grams, WordBlock};
 
 /// File name of the feature description.
 pub const SPEC_FILE: &str = "ngram.json";
@@ -45,6 +54,24 @@ pub struct NgramSpec {
     pub c: f64,
     /// Number of features kept.
     pub features: usize,
+    /// The word block, when the model has one (models without it read the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words: Option<WordSpec>,
+}
+
+/// How the word block's features are made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WordSpec {
+    /// Always `"jieba"`: words of jieba's default dictionary and its HMM.
+    pub tokenizer: String,
+    /// Fewest words in an n-gram.
+    pub min_n: usize,
+    /// Most words in an n-gram.
+    pub max_n: usize,
+    /// Word n-grams in fewer training rows than this were dropped.
+    pub min_df: usize,
+    /// Number of word features kept.
+    pub features: usize,
 }
 
 impl Default for NgramSpec {
@@ -57,6 +84,7 @@ impl Default for NgramSpec {
             min_df: 2,
             c: 10.0,
             features: 0,
+            words: None,
         }
     }
 }
@@ -72,6 +100,8 @@ pub struct NgramSettings {
     pub min_df: usize,
     /// Inverse regularisation strength (scikit-learn's `C`).
     pub c: f64,
+    /// Longest word n-gram of the word block; 0 leaves the block out.
+    pub word_max_n: usize,
     /// Most L-BFGS iterations.
     pub max_iters: u64,
 }
@@ -83,6 +113,7 @@ impl Default for NgramSettings {
             max_n: 4,
             min_df: 2,
             c: 10.0,
+            word_max_n: 2,
             max_iters: 500,
         }
     }
@@ -97,7 +128,9 @@ pub struct NgramModel {
     spec: NgramSpec,
     index: HashMap<u128, u32, ahash::RandomState>,
     idf: Vec<f32>,
-    /// `[label][feature]`, row-major.
+    /// The word block, whose features follow the characters'.
+    words: Option<WordBlock>,
+    /// `[label][feature]`, row-major, character features then word features.
     weight: Vec<f32>,
     bias: [f32; 3],
 }
@@ -158,12 +191,27 @@ impl NgramModel {
                 *counts.entry(f).or_insert(0) += 1;
             }
         });
-        weigh(counts, &self.idf, self.spec.sublinear_tf)
+        let mut features = weigh(counts, &self.idf, self.spec.sublinear_tf);
+        if let (Some(block), Some(spec)) = (&self.words, &self.spec.words) {
+            let offset = self.idf.len() as u32;
+            let counts = block.counts(normalized, spec.min_n, spec.max_n);
+            features.extend(
+                weigh(counts, &block.idf, self.spec.sublinear_tf)
+                    .into_iter()
+                    .map(|(f, v)| (f + offset, v)),
+            );
+        }
+        features
+    }
+
+    /// Features of both blocks.
+    fn width(&self) -> usize {
+        self.idf.len() + self.words.as_ref().map_or(0, |w| w.idf.len())
     }
 
     /// The per-label scores (logits) of a feature vector.
     pub fn logits(&self, features: &Features) -> [f32; 3] {
-        let n = self.idf.len();
+        let n = self.width();
         std::array::from_fn(|k| {
             let row = &self.weight[k * n..(k + 1) * n];
             self.bias[k]
@@ -214,27 +262,66 @@ impl NgramModel {
             .collect();
         kept.sort_unstable_by_key(|&(key, _)| key);
         let rows = texts.len() as f64;
-        let idf: Vec<f32> = kept
-            .iter()
-            .map(|&(_, d)| (((1.0 + rows) / (1.0 + d as f64)).ln() + 1.0) as f32)
-            .collect();
+        let smooth_idf = |d: u32| (((1.0 + rows) / (1.0 + d as f64)).ln() + 1.0) as f32;
+        let idf: Vec<f32> = kept.iter().map(|&(_, d)| smooth_idf(d)).collect();
         let index: HashMap<u128, u32, ahash::RandomState> = kept
             .iter()
             .enumerate()
             .map(|(i, &(key, _))| (key, i as u32))
             .collect();
+        let (words, word_spec) = if settings.word_max_n > 0 {
+            let (min_n, max_n) = (1, settings.word_max_n);
+            let mut df: HashMap<Box<str>, u32, ahash::RandomState> = HashMap::default();
+            let mut seen: ahash::AHashSet<Box<str>> = Default::default();
+            for text in texts {
+                seen.clear();
+                word_grams(text, min_n, max_n, |g| {
+                    if !seen.contains(g) {
+                        seen.insert(g.into());
+                    }
+                });
+                for g in seen.drain() {
+                    *df.entry(g).or_insert(0) += 1;
+                }
+            }
+            let mut kept: Vec<(Box<str>, u32)> = df
+                .into_iter()
+                .filter(|&(_, d)| d as usize >= settings.min_df.max(1))
+                .collect();
+            kept.sort_unstable();
+            let block = WordBlock {
+                idf: kept.iter().map(|&(_, d)| smooth_idf(d)).collect(),
+                index: kept
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (g, _))| (g, i as u32))
+                    .collect(),
+            };
+            let spec = WordSpec {
+                tokenizer: "jieba".into(),
+                min_n,
+                max_n,
+                min_df: settings.min_df.max(1),
+                features: block.idf.len(),
+            };
+            (Some(block), Some(spec))
+        } else {
+            (None, None)
+        };
         let spec = NgramSpec {
             min_n,
             max_n,
             min_df: settings.min_df.max(1),
             c: settings.c,
             features: idf.len(),
+            words: word_spec,
             ..NgramSpec::default()
         };
         let mut model = NgramModel {
             spec,
             index,
             idf,
+            words,
             weight: Vec::new(),
             bias: [0.0; 3],
         };
@@ -242,7 +329,7 @@ impl NgramModel {
         let problem = Objective {
             x: &x,
             y: labels.iter().map(|l| l.index()).collect(),
-            features: model.idf.len(),
+            features: model.width(),
             c: settings.c,
         };
         let (weight, bias) = problem.solve(settings.max_iters, on_iteration)?;
@@ -300,9 +387,28 @@ impl NgramModel {
                 .collect::<Vec<[u8; 4]>>())
         };
         let f = spec.features;
+        let floats =
+            |v: Vec<[u8; 4]>| -> Vec<f32> { v.into_iter().map(f32::from_le_bytes).collect() };
+        let words = match &spec.words {
+            None => None,
+            Some(w) => {
+                if w.tokenizer != "jieba" || w.min_n == 0 || w.min_n > w.max_n {
+                    return Err(bad(
+                        &spec_path,
+                        "the word block must be jieba words, 1 or more to a gram".into(),
+                    ));
+                }
+                let list = tensors
+                    .tensor("words")
+                    .map_err(|_| bad(&path, "tensor `words` is missing".into()))?;
+                let idf = floats(tensor("word_idf", safetensors::Dtype::F32, &[w.features])?);
+                Some(WordBlock::from_bytes(list.data(), idf).map_err(|m| bad(&path, m))?)
+            }
+        };
+        let width = f + words.as_ref().map_or(0, |w| w.idf.len());
         let ngrams = tensor("ngrams", safetensors::Dtype::U32, &[f, spec.max_n])?;
         let idf = tensor("idf", safetensors::Dtype::F32, &[f])?;
-        let weight = tensor("weight", safetensors::Dtype::F32, &[3, f])?;
+        let weight = tensor("weight", safetensors::Dtype::F32, &[3, width])?;
         let bias = tensor("bias", safetensors::Dtype::F32, &[3])?;
         let mut index = HashMap::with_capacity_and_hasher(f, ahash::RandomState::new());
         for (i, row) in ngrams.chunks_exact(spec.max_n).enumerate() {
@@ -318,12 +424,11 @@ impl NgramModel {
                 return Err(bad(&path, format!("n-gram {i} is listed twice")));
             }
         }
-        let floats =
-            |v: Vec<[u8; 4]>| -> Vec<f32> { v.into_iter().map(f32::from_le_bytes).collect() };
         let bias = floats(bias);
         let model = NgramModel {
             spec,
             index,
+            words,
             idf: floats(idf),
             weight: floats(weight),
             bias: [bias[0], bias[1], bias[2]],
@@ -331,6 +436,7 @@ impl NgramModel {
         if model
             .idf
             .iter()
+            .chain(model.words.iter().flat_map(|w| &w.idf))
             .chain(&model.weight)
             .chain(&model.bias)
             .any(|v| !v.is_finite())
@@ -361,6 +467,8 @@ impl NgramModel {
         let idf = bytes(&self.idf);
         let weight = bytes(&self.weight);
         let bias = bytes(&self.bias);
+        let word_list = self.words.as_ref().map(WordBlock::to_bytes);
+        let word_idf = self.words.as_ref().map(|w| bytes(&w.idf));
         fn view(
             dtype: safetensors::Dtype,
             shape: Vec<usize>,
@@ -374,9 +482,23 @@ impl NgramModel {
                 view(safetensors::Dtype::U32, vec![f, max_n], &ngrams),
             ),
             ("idf", view(safetensors::Dtype::F32, vec![f], &idf)),
-            ("weight", view(safetensors::Dtype::F32, vec![3, f], &weight)),
+            (
+                "weight",
+                view(safetensors::Dtype::F32, vec![3, self.width()], &weight),
+            ),
             ("bias", view(safetensors::Dtype::F32, vec![3], &bias)),
         ];
+        let mut tensors = tensors;
+        if let (Some(list), Some(idf)) = (&word_list, &word_idf) {
+            tensors.push((
+                "words",
+                view(safetensors::Dtype::U8, vec![list.len()], list),
+            ));
+            tensors.push((
+                "word_idf",
+                view(safetensors::Dtype::F32, vec![idf.len() / 4], idf),
+            ));
+        }
         let path = dir.join(WEIGHTS_FILE);
         let data = safetensors::tensor::serialize(tensors, None).map_err(|e| Error::Model {
             path: path.clone(),
@@ -529,6 +651,7 @@ mod tests {
             max_n: 2,
             min_df: 1,
             max_iters: 5,
+            word_max_n: 0,
             ..NgramSettings::default()
         };
         let model = NgramModel::fit(&texts, &labels, &settings, &mut |_| {}).unwrap();
