@@ -90,7 +90,7 @@ pub struct Args {
     #[arg(
         long,
         value_name = "C",
-        default_value_t = 10.0,
+        default_value_t = 30.0,
         value_parser = above_zero,
         allow_negative_numbers = true
     )]

@@ -135,10 +135,16 @@ fn model_card(
         ));
     }
     let ngram = &settings.ngram;
+    let words = match ngram.word_max_n {
+        0 => String::new(),
+        1 => ", and jieba's words as a second block".to_string(),
+        n => format!(", and runs of 1 to {n} of jieba's words as a second block"),
+    };
     card.push_str(&format!(
         "\n## N-gram model\n\n\
-         Character {}-{} grams of the normalised text seen in at least {} training rows, TF-IDF\n\
-         (sublinear tf, l2 norm), logistic regression with C = {}; fitted in {:.1} s.\n",
+         Character {}-{} grams of the normalised text{words}, each seen in at least {} training\n\
+         rows, TF-IDF (sublinear tf, each block scaled to unit length), logistic regression with\n\
+         C = {}; fitted in {:.1} s.\n",
         ngram.min_n, ngram.max_n, ngram.min_df, ngram.c, report.ngram_seconds
     ));
     if let Some((pooling, max, mean)) = &report.pooling {

@@ -112,7 +112,7 @@ impl Default for NgramSettings {
             min_n: 1,
             max_n: 4,
             min_df: 2,
-            c: 10.0,
+            c: 30.0,
             word_max_n: 2,
             max_iters: 500,
         }
