@@ -13,8 +13,9 @@ use crate::decide::{Decision, Evidence, Verdict};
 use crate::error::Result;
 use crate::label::Label;
 use crate::matcher::{Hit, Matcher};
+use crate::model::checks::{all_finite, not_finite, PROBE_TEXT};
 use crate::model::ngram::NgramModel;
-use crate::model::{Model, Probabilities, DEFAULT_BATCH_SIZE};
+use crate::model::{Model, Probabilities, UnusedWeights, DEFAULT_BATCH_SIZE};
 use crate::normalize::normalize;
 
 /// Model, corpus and decision, loaded once.
@@ -60,14 +61,30 @@ impl Classifier {
     /// Anything [`Model::load`], [`NgramModel::load`], [`Corpus::load`] or
     /// [`Decision::load`] reports.
     pub fn load(model_dir: &Path, corpus_dir: &Path) -> Result<Self> {
-        let model = Model::load(model_dir)?;
+        Self::load_with(model_dir, corpus_dir, UnusedWeights::Refuse)
+    }
+
+    /// As [`Classifier::load`], with unused checkpoint tensors allowed or not; the loaded
+    /// whole is run once on [`PROBE_TEXT`], so a broken n-gram model stops here too.
+    ///
+    /// # Errors
+    /// As [`Classifier::load`], and a decision that cannot label anything but normal
+    /// ([`Decision::check_can_label`]).
+    pub fn load_with(model_dir: &Path, corpus_dir: &Path, unused: UnusedWeights) -> Result<Self> {
+        let model = Model::load_with(model_dir, unused)?;
         let corpus = Corpus::load(corpus_dir)?;
-        Ok(Classifier {
+        let ngram = NgramModel::load(model_dir)?;
+        let decision_path = model_dir.join("decision.json");
+        let decision = Decision::load(&decision_path)?;
+        decision.check_can_label(&decision_path, ngram.is_some())?;
+        let classifier = Classifier {
             matcher: Matcher::new(&corpus)?,
-            decision: Decision::load(&model_dir.join("decision.json"))?,
-            ngram: NgramModel::load(model_dir)?,
+            decision,
+            ngram,
             model,
-        })
+        };
+        classifier.classify(&[PROBE_TEXT])?;
+        Ok(classifier)
     }
 
     /// A classifier of parts already loaded (training evaluates its model this way).
@@ -128,8 +145,16 @@ impl Classifier {
     /// Runs the model over prepared texts (batched by length) and decides each.
     ///
     /// # Errors
-    /// A model failure.
+    /// A model failure, or probabilities that are not finite numbers (a broken model
+    /// directory: a set-up error naming the file).
     pub fn infer(&self, prepared: Vec<Prepared>, batch_size: usize) -> Result<Vec<Classification>> {
+        let dir = self.model.dir();
+        if !all_finite(prepared.iter().filter_map(|p| p.ngram.as_ref())) {
+            return Err(not_finite(
+                &dir.join("ngram.safetensors"),
+                "in its n-gram part",
+            ));
+        }
         let texts: Vec<usize> = (0..prepared.len())
             .filter(|&i| !prepared[i].windows.is_empty())
             .collect();
@@ -142,7 +167,7 @@ impl Classifier {
         for (&i, p) in texts.iter().zip(probabilities) {
             model_p[i] = Some(p);
         }
-        Ok(prepared
+        let out: Vec<Classification> = prepared
             .into_iter()
             .zip(model_p)
             .map(|(prep, p)| match p {
@@ -160,7 +185,11 @@ impl Classifier {
                 }
                 None => empty_text(),
             })
-            .collect())
+            .collect();
+        if !all_finite(out.iter().map(|c| &c.verdict.probabilities)) {
+            return Err(not_finite(&dir.join("decision.json"), "once combined"));
+        }
+        Ok(out)
     }
 
     /// Classifies texts in one call.

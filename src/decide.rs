@@ -165,14 +165,59 @@ impl Decision {
     /// # Errors
     /// An unreadable or malformed file.
     pub fn load(path: &Path) -> Result<Self> {
-        match std::fs::read_to_string(path) {
+        let decision: Decision = match std::fs::read_to_string(path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Model {
                 path: path.to_path_buf(),
                 message: format!("malformed decision parameters: {e}"),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Decision::default()),
-            Err(e) => Err(Error::io(path, e)),
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Decision::default(),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        if !(0.0..=1.0).contains(&decision.review_margin) {
+            return Err(Error::Model {
+                path: path.to_path_buf(),
+                message: format!(
+                    "field review_margin: {} is not between 0 and 1 (a difference of two \
+                     probabilities; 0 sends nothing to review)",
+                    decision.review_margin
+                ),
+            });
         }
+        Ok(decision)
+    }
+
+    /// Refuses a decision under which a label other than normal can never win: each is tried
+    /// on the clearest evidence for it (both models certain, one supporting phrase of weight
+    /// 1), which any usable decision labels as that label. A bias or weights that outweigh
+    /// such evidence would label every real text normal (or all as one label) silently.
+    ///
+    /// # Errors
+    /// A label that loses its clearest case, naming what it gets instead.
+    pub fn check_can_label(&self, path: &Path, with_ngram: bool) -> Result<()> {
+        for label in Label::ALL.into_iter().filter(|&l| l != Label::Normal) {
+            let mut sure = [0.0f32; 3];
+            sure[label.index()] = 1.0;
+            let mut support = [0.0f32; 3];
+            support[label.index()] = 1.0;
+            let evidence = Evidence {
+                transformer: sure,
+                ngram: with_ngram.then_some(sure),
+                support,
+                warning: 0.0,
+            };
+            let got = self.decide(&evidence).label;
+            if got != label {
+                return Err(Error::Model {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "labels even a text that both models are sure is {label}, with a \
+                         phrase for it, as {got}: its bias or weights outweigh the models; \
+                         retune with `heihui eval DEV.csv --tune` or delete the file"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Writes `decision.json`.

@@ -286,20 +286,21 @@ fn round(p: f32) -> f64 {
     (p as f64 * 10_000.0).round() / 10_000.0
 }
 
-/// Writes rejected records: `source,line,reason,raw`.
+/// Writes rejected records: `source,line,reason,raw`, into a temporary file that replaces
+/// the rejects file at [`RejectWriter::finish`].
 pub struct RejectWriter {
-    writer: csv::Writer<std::fs::File>,
+    writer: csv::Writer<crate::fs::AtomicFile>,
     path: std::path::PathBuf,
     count: u64,
 }
 
 impl RejectWriter {
-    /// Creates the rejects file.
+    /// Starts the rejects file.
     ///
     /// # Errors
     /// An unwritable path.
     pub fn create(path: &std::path::Path) -> Result<Self> {
-        let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::fs::AtomicFile::create(path)?;
         let mut writer = csv::Writer::from_writer(file);
         writer
             .write_record(["source", "line", "reason", "raw"])
@@ -332,12 +333,15 @@ impl RejectWriter {
         self.count
     }
 
-    /// Flushes the file.
+    /// Flushes the file and puts it in place of the rejects file.
     ///
     /// # Errors
-    /// A failed write.
-    pub fn finish(mut self) -> Result<()> {
-        self.writer.flush().map_err(|e| Error::io(&self.path, e))
+    /// A failed write or rename.
+    pub fn finish(self) -> Result<()> {
+        self.writer
+            .into_inner()
+            .map_err(|e| Error::io(&self.path, e.into_error()))?
+            .commit()
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use heihui::classify::{Classification, Classifier};
+use heihui::classify::Classification;
 use heihui::decide::Decision;
 use heihui::{Category, Label};
 
@@ -41,7 +41,7 @@ enum Colour {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    let classifier = args.model.load(&args.corpus)?;
     let decision = classifier.decision().clone();
     let colour = match args.color {
         Colour::Auto => std::io::stdout().is_terminal(),

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use heihui::classify::Classifier;
 use heihui::data::{read_labeled_column, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
@@ -96,7 +95,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .collect()
     };
     let model_dir = args.model.dir();
-    let classifier = Classifier::load(&model_dir, &args.corpus.resolve()?)?;
+    let classifier = args.model.load(&args.corpus)?;
     let decision_path = model_dir.join("decision.json");
     let examples = read_labeled_column(&args.file, &args.text_column)?;
     let bar = rows_bar(

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use heihui::classify::Classifier;
 use heihui::input::{Format, InputReader, InputSpec};
 use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
 use heihui::pipeline::{self, Outcome, PipelineSettings};
@@ -147,7 +146,19 @@ fn check_paths(args: &Args) -> Result<()> {
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     check_paths(&args)?;
-    let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    // Opened before any work, so that a bad -o or --rejects stops the run at once.
+    let output = args
+        .output
+        .as_deref()
+        .map(heihui::fs::AtomicFile::create)
+        .transpose()?;
+    // The rejects file is made only at the first reject; its folder is checked now when
+    // the user chose it or it sits beside -o (a default beside an input or in the working
+    // folder is left alone: a clean run never needs it).
+    if args.rejects.is_some() || args.output.is_some() {
+        heihui::fs::check_writable(&rejects_path(&args))?;
+    }
+    let classifier = args.model.load(&args.corpus)?;
     let specs: Vec<InputSpec> = args
         .inputs
         .iter()
@@ -204,14 +215,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         first.header().to_vec()
     };
-    let (sink, tmp): (Box<dyn Write + Send>, Option<PathBuf>) = match &args.output {
-        Some(out) => {
-            let tmp = temp_beside(out);
-            let file = std::fs::File::create(&tmp)
-                .with_context(|| format!("{}: cannot create", tmp.display()))?;
-            (Box::new(file), Some(tmp))
-        }
-        None => (Box::new(std::io::stdout()), None),
+    let sink: Box<dyn Write + Send> = match &output {
+        Some(file) => Box::new(file.handle()?),
+        None => Box::new(std::io::stdout()),
     };
     let out_name = args
         .output
@@ -271,19 +277,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Ok(())
     })();
     bar.finish_and_clear();
-    if let Err(e) = result {
-        if let Some(tmp) = &tmp {
-            let _ = std::fs::remove_file(tmp);
-        }
-        return Err(e);
-    }
+    // On an error the temporary files are dropped: the earlier output and rejects stay.
+    result?;
     writer.finish()?;
-    if let (Some(tmp), Some(out)) = (&tmp, &args.output) {
-        std::fs::rename(tmp, out).with_context(|| format!("{}: cannot write", out.display()))?;
+    if let Some(file) = output {
+        file.commit()?;
     }
     let rejected = rejects.writer.as_ref().map_or(0, RejectWriter::count);
-    if let Some(w) = rejects.writer.take() {
-        w.finish()?;
+    match rejects.writer.take() {
+        Some(w) => w.finish()?,
+        // Rejects left by an earlier run would pass for this run's.
+        None => remove_stale(&rejects.path)?,
     }
     if !args.quiet {
         let seconds = started.elapsed().as_secs_f64();
@@ -305,10 +309,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-/// A temporary name in the output's directory, so the final rename stays on one file system.
-fn temp_beside(out: &Path) -> PathBuf {
-    let name = out
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    out.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+/// Removes a rejects file left by an earlier run, when this run rejected nothing.
+fn remove_stale(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("{}: cannot remove the earlier rejects", path.display()))
+        }
+        _ => Ok(()),
+    }
 }

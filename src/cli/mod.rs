@@ -10,6 +10,7 @@ mod label;
 mod r#match;
 mod progress;
 mod segment;
+mod signals;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,7 @@ enum Command {
 /// Parses the command line and runs the command.
 pub fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
+    signals::clean_up_on_signal();
     match cli.command {
         Command::Label(args) => label::run(*args),
         Command::Classify(args) => classify::run(*args),
@@ -109,9 +111,27 @@ pub struct ModelArg {
     /// ./models/heihui-zh-small, else the model shipped with heihui]
     #[arg(long, value_name = "DIR", env = "HEIHUI_MODEL")]
     model: Option<PathBuf>,
+    /// Load a model whose model.safetensors holds tensors its config.json does not use (more
+    /// layers than num_hidden_layers, say), ignoring them [default: refuse it]
+    #[arg(long)]
+    allow_unused_weights: bool,
 }
 
 impl ModelArg {
+    /// Loads the classifier from the model directory and `corpus`.
+    fn load(&self, corpus: &CorpusArg) -> Result<heihui::classify::Classifier> {
+        let unused = if self.allow_unused_weights {
+            heihui::model::UnusedWeights::Allow
+        } else {
+            heihui::model::UnusedWeights::Refuse
+        };
+        Ok(heihui::classify::Classifier::load_with(
+            &self.dir(),
+            &corpus.resolve()?,
+            unused,
+        )?)
+    }
+
     /// The model directory to use.
     fn dir(&self) -> PathBuf {
         match &self.model {

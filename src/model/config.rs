@@ -228,6 +228,43 @@ impl Config {
             ));
         }
         self.labels().map_err(|m| field("id2label", m))?;
+        self.label_ids_agree().map_err(|m| field("label2id", m))?;
+        if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {
+            return Err(field(
+                "layer_norm_eps",
+                format!(
+                    "{} is not a small positive number (BERT's is 1e-12)",
+                    self.layer_norm_eps
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `label2id`, where present, must be `id2label` turned round: transformers reads one
+    /// and heihui the other, so a disagreement would label differently in each.
+    fn label_ids_agree(&self) -> std::result::Result<(), String> {
+        if self.label2id.is_empty() {
+            return Ok(());
+        }
+        for (name, id) in &self.label2id {
+            match self.id2label.get(&id.to_string()) {
+                Some(other) if other == name => {}
+                Some(other) => {
+                    return Err(format!(
+                        "{name} is class {id}, but id2label says class {id} is {other}"
+                    ))
+                }
+                None => return Err(format!("{name} is class {id}, which id2label lacks")),
+            }
+        }
+        if self.label2id.len() != self.id2label.len() {
+            return Err(format!(
+                "{} labels, but id2label has {}",
+                self.label2id.len(),
+                self.id2label.len()
+            ));
+        }
         Ok(())
     }
 

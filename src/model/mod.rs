@@ -7,6 +7,7 @@
 pub mod allocator;
 pub mod attention;
 pub mod bert;
+pub mod checks;
 pub mod config;
 pub mod kernels;
 pub mod ngram;
@@ -21,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::label::Label;
 
 pub use bert::{BertClassifier, Mode, Packed};
+pub use checks::UnusedWeights;
 pub use config::{Config, HiddenAct, ModelSize, Pooling, Reading};
 
 /// Probabilities in [`Label::ALL`] order.
@@ -59,12 +61,22 @@ pub(crate) fn candle_error(path: &Path, e: candle_core::Error) -> Error {
 }
 
 impl Model {
-    /// Loads a model directory.
+    /// Loads a model directory, refusing checkpoint tensors it does not use.
+    ///
+    /// # Errors
+    /// As [`Model::load_with`].
+    pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_with(dir, UnusedWeights::Refuse)
+    }
+
+    /// Loads a model directory and runs it once on [`checks::PROBE_TEXT`].
     ///
     /// # Errors
     /// A missing file, a malformed `config.json` (naming the field), a tokenizer without
-    /// BERT's special tokens, or a tensor that is missing or of the wrong shape (naming it).
-    pub fn load(dir: &Path) -> Result<Self> {
+    /// BERT's special tokens or of another size than `vocab_size`, a tensor that is missing or
+    /// of the wrong shape (naming it), unused tensors (unless `unused` allows them), or a probe
+    /// whose probabilities are not finite.
+    pub fn load_with(dir: &Path, unused: UnusedWeights) -> Result<Self> {
         if !dir.is_dir() {
             return Err(Error::Model {
                 path: dir.to_path_buf(),
@@ -90,18 +102,43 @@ impl Model {
                 ),
             });
         }
+        checks::vocabulary(
+            &dir.join("tokenizer.json"),
+            encoder.vocab_size(),
+            config.vocab_size,
+        )?;
         let weights = dir.join("model.safetensors");
         let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
-        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu)
+        let tensors = candle_core::safetensors::BufferedSafetensors::new(bytes)
             .map_err(|e| candle_error(&weights, e))?;
+        let all: Vec<String> = tensors.tensors().into_iter().map(|(n, _)| n).collect();
+        let used = std::sync::Arc::default();
+        let backend = checks::Recording::new(tensors, std::sync::Arc::clone(&used));
+        let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, Device::Cpu);
         let bert = BertClassifier::load(vb, &config).map_err(|e| candle_error(&weights, e))?;
-        Ok(Model {
+        checks::unused_tensors(
+            &weights,
+            &all,
+            &used
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            config.num_hidden_layers,
+            unused,
+        )?;
+        let model = Model {
             dir: dir.to_path_buf(),
             config,
             class_to_label,
             encoder,
             bert,
-        })
+        };
+        let probe = model
+            .encoder
+            .encode(crate::normalize::normalize(checks::PROBE_TEXT).as_str());
+        if !checks::all_finite(&model.forward_unchecked(&[&probe])?) {
+            return Err(checks::not_finite(dir, "for a probe text"));
+        }
+        Ok(model)
     }
 
     /// Assembles a model from parts already in memory (used while training).
@@ -205,8 +242,17 @@ impl Model {
     /// Label probabilities for already encoded texts, in one forward pass.
     ///
     /// # Errors
-    /// A candle failure, which well-formed inputs do not cause.
+    /// A candle failure, which well-formed inputs do not cause, or probabilities that are not
+    /// finite numbers (a broken model; a set-up error, not a bad row).
     pub fn forward_encoded(&self, encoded: &[&[u32]]) -> Result<Vec<Probabilities>> {
+        let rows = self.forward_unchecked(encoded)?;
+        if !checks::all_finite(&rows) {
+            return Err(checks::not_finite(&self.dir, "for a batch of texts"));
+        }
+        Ok(rows)
+    }
+
+    fn forward_unchecked(&self, encoded: &[&[u32]]) -> Result<Vec<Probabilities>> {
         if encoded.is_empty() {
             return Ok(Vec::new());
         }

@@ -498,22 +498,12 @@ fn init_weights(varmap: &VarMap, config: &Config, rng: &mut Rng) -> candle_core:
     Ok(())
 }
 
-/// Writes a checkpoint atomically: config, tokenizer, weights and the default decision into
-/// a temporary directory beside `out`, then renamed over it. Results of an earlier run in
-/// `out` (card, metrics) go with it: they described other weights.
+/// Writes a checkpoint atomically ([`crate::fs::AtomicDir`]): config, tokenizer, weights and
+/// the default decision into a temporary directory beside `out`, then swapped in for it.
+/// Results of an earlier run in `out` (card, metrics) go with it: they described other weights.
 fn write_model_dir(out: &Path, config: &Config, encoder: &Encoder, varmap: &VarMap) -> Result<()> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let name = out
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "model".into());
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    let dir = crate::fs::AtomicDir::create(out)?;
+    let tmp = dir.path();
     let write = |file: &str, text: String| -> Result<()> {
         let path = tmp.join(file);
         std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
@@ -541,15 +531,7 @@ fn write_model_dir(out: &Path, config: &Config, encoder: &Encoder, varmap: &VarM
     )?;
     crate::model::save_safetensors(varmap, &tmp.join("model.safetensors"))?;
     Decision::default().save(&tmp.join("decision.json"))?;
-    if out.exists() {
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        std::fs::rename(out, &old).map_err(|e| Error::io(out, e))?;
-        std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))?;
-    }
-    Ok(())
+    dir.commit()
 }
 
 /// For a model that reads long texts as windows, the pooling (mean or max) with the better

@@ -5,5 +5,7 @@ mod commands;
 mod common;
 mod corpus;
 mod data;
+mod files;
 mod label;
 mod model;
+mod model_checks;

@@ -1,0 +1,173 @@
+//! A model directory checked against itself when it loads, so that one that disagrees with
+//! itself stops with one clear line instead of labelling silently wrong: checkpoint tensors
+//! the configuration leaves unused (`num_hidden_layers` smaller than the checkpoint's
+//! layers), a tokenizer whose size is not `vocab_size`, and a network whose probabilities are
+//! not finite numbers (NaN weights, a negative `layer_norm_eps`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use candle_core::safetensors::BufferedSafetensors;
+use candle_core::{DType, Device, Shape, Tensor};
+use candle_nn::var_builder::SimpleBackend;
+
+use crate::error::{Error, Result};
+
+/// Whether checkpoint tensors that the configuration does not use are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnusedWeights {
+    /// They are an error: the configuration and the checkpoint disagree.
+    #[default]
+    Refuse,
+    /// They are ignored (a deliberately truncated model, say the first layers of a larger one).
+    Allow,
+}
+
+/// A text every model is run on once when it loads; its words are of the trade, so that the
+/// probe passes through the same layers a real row does.
+pub const PROBE_TEXT: &str = "网贷逾期别慌，专业团队帮你停息挂账，先服务后收费";
+
+/// Safetensors that remember which tensors the network asked for.
+pub(crate) struct Recording {
+    inner: BufferedSafetensors,
+    used: Arc<Mutex<BTreeSet<String>>>,
+}
+
+impl Recording {
+    /// Wraps `inner`; the names it hands out are added to `used`.
+    pub(crate) fn new(inner: BufferedSafetensors, used: Arc<Mutex<BTreeSet<String>>>) -> Self {
+        Recording { inner, used }
+    }
+
+    fn record(&self, name: &str) {
+        self.used
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_string());
+    }
+}
+
+impl SimpleBackend for Recording {
+    fn get(
+        &self,
+        s: Shape,
+        name: &str,
+        h: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        let tensor = SimpleBackend::get(&self.inner, s, name, h, dtype, dev)?;
+        self.record(name);
+        Ok(tensor)
+    }
+
+    fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
+        let tensor = self.inner.get_unchecked(name, dtype, dev)?;
+        self.record(name);
+        Ok(tensor)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.inner.contains_tensor(name)
+    }
+}
+
+/// Tensors transformers saves that are buffers, not weights: never read, never a sign of a
+/// disagreement.
+fn is_buffer(name: &str) -> bool {
+    name.ends_with("position_ids")
+}
+
+/// Refuses a checkpoint with tensors that the network did not read (unless `policy` allows
+/// them), naming how many and the first few, and the layer counts when those disagree.
+///
+/// # Errors
+/// Unused tensors under [`UnusedWeights::Refuse`].
+pub(crate) fn unused_tensors(
+    weights: &Path,
+    all: &[String],
+    used: &BTreeSet<String>,
+    layers: usize,
+    policy: UnusedWeights,
+) -> Result<()> {
+    let mut unused: Vec<&String> = all
+        .iter()
+        .filter(|n| !used.contains(*n) && !is_buffer(n))
+        .collect();
+    unused.sort();
+    if unused.is_empty() || policy == UnusedWeights::Allow {
+        return Ok(());
+    }
+    let checkpoint_layers = all
+        .iter()
+        .filter_map(|n| {
+            n.split("encoder.layer.")
+                .nth(1)?
+                .split('.')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .map(|i: usize| i + 1)
+        .max()
+        .unwrap_or(0);
+    let why = if checkpoint_layers > layers {
+        format!(
+            "it holds {checkpoint_layers} encoder layers but config.json's num_hidden_layers is \
+             {layers}, so "
+        )
+    } else {
+        String::new()
+    };
+    let shown: Vec<&str> = unused.iter().take(3).map(|n| n.as_str()).collect();
+    Err(Error::Model {
+        path: weights.to_path_buf(),
+        message: format!(
+            "{why}{} tensors would go unused ({}{}): correct config.json, or pass \
+             --allow-unused-weights to load the model without them",
+            unused.len(),
+            shown.join(", "),
+            if unused.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ),
+    })
+}
+
+/// Refuses a tokenizer whose vocabulary is not the embedding table's size: ids past the table
+/// cannot be embedded, and a smaller vocabulary means the tokenizer is not the model's.
+///
+/// # Errors
+/// The sizes differ.
+pub(crate) fn vocabulary(tokenizer: &Path, tokens: usize, vocab_size: usize) -> Result<()> {
+    if tokens == vocab_size {
+        return Ok(());
+    }
+    Err(Error::Model {
+        path: tokenizer.to_path_buf(),
+        message: format!(
+            "{tokens} tokens, but config.json's vocab_size is {vocab_size}: the tokenizer is not \
+             this model's"
+        ),
+    })
+}
+
+/// The error for probabilities that are not finite numbers.
+pub(crate) fn not_finite(dir: &Path, what: &str) -> Error {
+    Error::Model {
+        path: dir.to_path_buf(),
+        message: format!(
+            "the model gives probabilities that are not numbers (NaN or infinite) {what}: check \
+             config.json (layer_norm_eps must be positive) and model.safetensors for NaN or \
+             infinite weights"
+        ),
+    }
+}
+
+/// Whether every probability is a finite number.
+pub fn all_finite<'a>(rows: impl IntoIterator<Item = &'a [f32; 3]>) -> bool {
+    rows.into_iter().flatten().all(|p| p.is_finite())
+}
