@@ -22,12 +22,12 @@ pub const TEXT_COLUMNS: &[&str] = &[
     "问题描述",
 ];
 
-/// The delimiter of a CSV file from its first line: the most frequent of comma, tab,
+/// The delimiter of a CSV file from its first line (ended by LF, CRLF or a lone CR): the most frequent of comma, tab,
 /// semicolon and pipe outside quotes; comma when there is none.
 pub fn detect_delimiter(sample: &[u8]) -> u8 {
     let line_end = sample
         .iter()
-        .position(|&b| b == b'\n')
+        .position(|&b| b == b'\n' || b == b'\r')
         .unwrap_or(sample.len());
     let mut counts = [0usize; 4];
     let candidates = [b',', b'\t', b';', b'|'];

@@ -20,17 +20,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use encoding_rs::{UTF_16BE, UTF_16LE};
-
 use crate::error::{Error, Result};
 
 pub use columns::{detect_delimiter, TEXT_COLUMNS};
 pub use encoding::{detect_encoding, TextEncoding};
-pub use records::MAX_RECORD_BYTES;
+pub use records::{parse_size, show_size, DEFAULT_MAX_FIELD_BYTES};
 
 use columns::find_text_column;
-use encoding::Utf16Reader;
-use records::{parse_record, swallowed_a_record, RawRecord, Splitter};
+use encoding::{detect, Utf16Reader};
+use records::{parse_record, swallowed_a_record, Ending, RawRecord, Splitter};
 
 /// The shape of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,6 +104,9 @@ pub struct InputSpec {
     pub format: Option<Format>,
     /// The text column's name; detected from [`TEXT_COLUMNS`] when `None`.
     pub text_column: Option<String>,
+    /// The longest field (or JSON line) read, in bytes; a record with a longer one is
+    /// rejected ([`DEFAULT_MAX_FIELD_BYTES`] unless set).
+    pub max_field_bytes: usize,
 }
 
 impl InputSpec {
@@ -199,25 +200,20 @@ impl InputReader {
             .take(1 << 16)
             .read_to_end(&mut peek)
             .map_err(|e| Error::io(&name, e))?;
-        let (encoding, skip) = detect_encoding(&peek);
+        let detected = detect(&peek);
+        let (encoding, skip) = (detected.encoding, detected.bom);
         let stream: Box<dyn Read + Send> =
             Box::new(io::Cursor::new(peek[skip..].to_vec()).chain(reader));
-        let stream: Box<dyn Read + Send> = match encoding {
-            TextEncoding::Utf16 => Box::new(Utf16Reader::new(
-                stream,
-                if peek.starts_with(&[0xFF, 0xFE]) {
-                    UTF_16LE
-                } else {
-                    UTF_16BE
-                },
-            )),
-            _ => stream,
+        let stream: Box<dyn Read + Send> = match detected.utf16 {
+            Some(order) => Box::new(Utf16Reader::new(stream, order)),
+            None => stream,
         };
         let format = spec
             .format
             .or_else(|| spec.path.as_deref().and_then(Format::from_extension))
             .unwrap_or(Format::Csv);
         let mut splitter = Splitter::new(stream);
+        splitter.max_field = spec.max_field_bytes;
         let mut input = InputReader {
             name,
             format,
@@ -243,12 +239,16 @@ impl InputReader {
             .next_record()
             .map_err(|e| Error::io(&input.name, e))?
             .ok_or_else(|| setup_error(&input.name, "empty file: expected a header row"))?;
+        if header.ending != Ending::Whole {
+            return Err(setup_error(&input.name, "unreadable header row"));
+        }
         let fields = parse_record(&header.bytes, input.delimiter)
             .ok_or_else(|| setup_error(&input.name, "unreadable header row"))?;
+        let header_encoding = input.encoding.of_record(&header.bytes);
         input.header = fields
             .iter()
             .map(|f| {
-                input
+                header_encoding
                     .decode(f)
                     .unwrap_or_else(|| String::from_utf8_lossy(f).into_owned())
                     .trim()
@@ -312,14 +312,6 @@ impl InputReader {
         self.bytes_read.clone()
     }
 
-    fn decode(&self, bytes: &[u8]) -> Option<String> {
-        self.encoding.decode(bytes)
-    }
-
-    fn lossy(&self, bytes: &[u8]) -> String {
-        self.encoding.lossy(bytes)
-    }
-
     /// The next record, read or rejected; `None` at the end.
     ///
     /// # Errors
@@ -343,12 +335,35 @@ impl InputReader {
         Item::Reject(Reject {
             line: record.line,
             reason,
-            raw: self.lossy(&record.bytes),
+            raw: self.encoding.of_record(&record.bytes).lossy(&record.bytes),
         })
     }
 
+    /// Why a record with a field over the limit is rejected.
+    fn too_long(&self, field: usize, in_quotes: bool) -> String {
+        let what = match self.format {
+            Format::Jsonl => "the line".to_string(),
+            _ => match self.header.get(field) {
+                Some(name) => format!("column {name}"),
+                None => format!("field {}", field + 1),
+            },
+        };
+        let mut reason = format!(
+            "{what} is longer than the limit of {}; raise it with --max-field-size",
+            show_size(self.splitter.max_field)
+        );
+        if in_quotes {
+            reason.push_str(" (the file ends inside a quoted field)");
+        }
+        reason
+    }
+
     fn json_item(&self, record: &RawRecord) -> Item {
-        let Some(text) = self.decode(&record.bytes) else {
+        if let Ending::TooLong { field, in_quotes } = record.ending {
+            return self.reject(record, self.too_long(field, in_quotes));
+        }
+        let encoding = self.encoding.of_record(&record.bytes);
+        let Some(text) = encoding.decode(&record.bytes) else {
             return self.reject(record, format!("bytes invalid in {}", self.encoding.name()));
         };
         let line = text.trim_end_matches(['\r', '\n']);
@@ -381,15 +396,22 @@ impl InputReader {
     }
 
     fn table_item(&mut self, record: RawRecord) -> Item {
+        if let Ending::TooLong { field, in_quotes } = record.ending {
+            return self.reject(&record, self.too_long(field, in_quotes));
+        }
         let Some(raw_fields) = parse_record(&record.bytes, self.delimiter) else {
             return self.reject(&record, "unreadable record".into());
         };
         if raw_fields.len() != self.header.len() {
-            let reason = format!(
-                "expected {} fields, found {} (broken quoting or a stray delimiter)",
-                self.header.len(),
-                raw_fields.len()
-            );
+            let reason = if record.ending == Ending::InQuotes && record.lines == 1 {
+                "the file ends inside a quoted field".to_string()
+            } else {
+                format!(
+                    "expected {} fields, found {} (broken quoting or a stray delimiter)",
+                    self.header.len(),
+                    raw_fields.len()
+                )
+            };
             if record.lines > 1 {
                 // Probably an unclosed quote: give up on the first line only.
                 let first_line = record.first_line();
@@ -408,9 +430,14 @@ impl InputReader {
                 "a quoted field is not closed on this line (broken quoting)".into(),
             );
         }
+        if record.ending == Ending::InQuotes {
+            // The fields add up: the last one was cut off with the file (a truncated export).
+            return self.reject(&record, "the file ends inside a quoted field".into());
+        }
+        let encoding = self.encoding.of_record(&record.bytes);
         let mut fields = Vec::with_capacity(raw_fields.len());
-        for (i, f) in raw_fields.iter().enumerate() {
-            match self.decode(f) {
+        for (i, f) in raw_fields.into_iter().enumerate() {
+            match encoding.decode_owned(f) {
                 Some(s) => fields.push(s),
                 None => {
                     return self.reject(
@@ -424,14 +451,19 @@ impl InputReader {
                 }
             }
         }
+        let line = record.line;
+        // A huge field is held once in `fields` and once in `text`, not also as raw bytes.
+        drop(record);
         let text = fields[self.text_index].clone();
         Item::Row(Row {
-            line: record.line,
+            line,
             fields: Fields::Table(fields),
             text,
         })
     }
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

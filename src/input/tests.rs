@@ -13,6 +13,7 @@ fn read_all(bytes: &[u8], format: Option<Format>) -> (InputReader, Vec<Item>) {
         path: Some(path),
         format,
         text_column: None,
+        max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
     })
     .unwrap();
     let mut items = Vec::new();
@@ -123,6 +124,7 @@ fn missing_text_column_lists_columns() {
         path: Some(path),
         format: None,
         text_column: None,
+        max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
     })
     .unwrap_err()
     .to_string();

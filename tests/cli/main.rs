@@ -5,5 +5,6 @@ mod commands;
 mod common;
 mod corpus;
 mod data;
+mod input;
 mod label;
 mod model;
