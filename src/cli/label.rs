@@ -19,8 +19,8 @@ use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 /// probabilities, needs_review and the phrase hits; unreadable rows go to a rejects file.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Input: UTF-8 (with or without BOM), GB18030/GBK and UTF-16 are \
-detected; the delimiter is detected; the text column is found by name (text, content, 内容, \
+    after_help = "Input: UTF-8 (with or without BOM), GB18030/GBK and UTF-16 (with or \
+without BOM) are detected; LF, CRLF and a lone CR end lines; the delimiter is detected; the text column is found by name (text, content, 内容, \
 投诉内容, 文本, message, ...) or named with --text-column.\n\n\
 Exit codes: 0 every row labelled; 1 some rows rejected (see the rejects file); 2 set-up error.\n\n\
 Examples:\n  heihui label examples/complaints.csv -o labelled.csv --excel\n  \
@@ -37,6 +37,11 @@ pub struct Args {
     /// The column (or JSON field) holding the text
     #[arg(long, value_name = "NAME")]
     text_column: Option<String>,
+    /// The longest field (or JSON line) read; a row with a longer one is rejected whole
+    /// (bytes as in the file: 512K, 64MiB, 1G)
+    #[arg(long, value_name = "SIZE", default_value = "64MiB",
+          value_parser = heihui::input::parse_size)]
+    max_field_size: usize,
     /// Input and output format [default: each from its file's extension (.csv, .tsv,
     /// .jsonl or .json); output without one follows the input]
     #[arg(long, value_enum)]
@@ -166,6 +171,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             path: (i != "-").then(|| PathBuf::from(i)),
             format: args.format,
             text_column: args.text_column.clone(),
+            max_field_bytes: args.max_field_size,
         })
         .collect();
     if specs.iter().filter(|s| s.path.is_none()).count() > 1 {

@@ -6,6 +6,7 @@ mod common;
 mod corpus;
 mod data;
 mod files;
+mod input;
 mod label;
 mod model;
 mod model_checks;

@@ -1,0 +1,469 @@
+//! Reading the files analysts label: CSV or TSV (UTF-8, UTF-8 with BOM, GB18030/GBK from
+//! Excel on Chinese Windows, UTF-16 "Unicode text") or JSON lines, streamed record by record.
+//!
+//! A record that cannot be read (broken quoting, wrong field count, bytes invalid in the
+//! detected encoding, malformed JSON) becomes a [`Reject`] with its line number and the
+//! reason, and reading goes on. A quoted field that never closes would otherwise swallow the
+//! rest of the file: when a record spanning several lines has the wrong field count, only its
+//! first line is rejected and reading resumes on the next line.
+//!
+//! [`encoding`] detects and decodes the text encoding, [`records`] cuts records and fields,
+//! [`columns`] finds the delimiter and the text column; this module joins them into rows.
+
+mod columns;
+mod encoding;
+mod records;
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+pub use columns::{detect_delimiter, TEXT_COLUMNS};
+pub use encoding::{detect_encoding, TextEncoding};
+pub use records::{parse_size, show_size, DEFAULT_MAX_FIELD_BYTES};
+
+use columns::find_text_column;
+use encoding::{detect, Utf16Reader};
+use records::{parse_record, swallowed_a_record, Ending, RawRecord, Splitter};
+
+/// The shape of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Comma-separated values (the delimiter is detected: comma, semicolon or pipe).
+    Csv,
+    /// Tab-separated values.
+    Tsv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name's extension names: `.csv`; `.tsv` or `.tab`; `.jsonl`,
+    /// `.ndjson` or `.json`. `None` for any other extension (or none).
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "tsv" | "tab" => Some(Format::Tsv),
+            "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+}
+
+/// The fields of a readable record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fields {
+    /// CSV or TSV fields, in header order.
+    Table(Vec<String>),
+    /// A JSON object.
+    Json(serde_json::Map<String, serde_json::Value>),
+}
+
+/// A record that was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// Its fields.
+    pub fields: Fields,
+    /// The text to classify.
+    pub text: String,
+}
+
+/// A record that could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// Why it was rejected, naming the column where one is at fault.
+    pub reason: String,
+    /// The record's bytes, decoded with replacement characters where they are invalid.
+    pub raw: String,
+}
+
+/// One record of input, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// Read and ready to classify.
+    Row(Row),
+    /// Not readable; goes to the rejects file.
+    Reject(Reject),
+}
+
+/// How to read one input.
+#[derive(Debug, Clone)]
+pub struct InputSpec {
+    /// The file, or `None` for standard input.
+    pub path: Option<PathBuf>,
+    /// The format; from the file name, else CSV, when `None`.
+    pub format: Option<Format>,
+    /// The text column's name; detected from [`TEXT_COLUMNS`] when `None`.
+    pub text_column: Option<String>,
+    /// The longest field (or JSON line) read, in bytes; a record with a longer one is
+    /// rejected ([`DEFAULT_MAX_FIELD_BYTES`] unless set).
+    pub max_field_bytes: usize,
+}
+
+impl InputSpec {
+    /// The name used in messages: the path, or `<stdin>`.
+    pub fn name(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or("<stdin>".to_string(), |p| p.display().to_string())
+    }
+}
+
+/// Counts the bytes read so far, for progress.
+#[derive(Debug, Clone, Default)]
+pub struct BytesRead(Arc<AtomicU64>);
+
+impl BytesRead {
+    /// Bytes read so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+struct Counting<R> {
+    inner: R,
+    count: BytesRead,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.0.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// An open input, positioned after its header.
+pub struct InputReader {
+    name: String,
+    format: Format,
+    encoding: TextEncoding,
+    delimiter: u8,
+    header: Vec<String>,
+    text_column: String,
+    text_index: usize,
+    splitter: Splitter,
+    bytes_read: BytesRead,
+}
+
+impl std::fmt::Debug for InputReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InputReader")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("encoding", &self.encoding)
+            .finish()
+    }
+}
+
+fn setup_error(name: &str, message: impl Into<String>) -> Error {
+    Error::Row {
+        path: PathBuf::from(name),
+        row: 1,
+        column: None,
+        message: message.into(),
+    }
+}
+
+impl InputReader {
+    /// Opens an input, detects its encoding and delimiter, reads its header and finds its
+    /// text column.
+    ///
+    /// # Errors
+    /// An unreadable file; a CSV/TSV file without a header or whose text column cannot be
+    /// found (the message lists the columns seen).
+    pub fn open(spec: &InputSpec) -> Result<Self> {
+        let name = spec.name();
+        let bytes_read = BytesRead::default();
+        let raw: Box<dyn Read + Send> = match &spec.path {
+            Some(path) => Box::new(File::open(path).map_err(|e| Error::io(path, e))?),
+            None => Box::new(io::stdin()),
+        };
+        let mut reader = BufReader::with_capacity(
+            1 << 16,
+            Counting {
+                inner: raw,
+                count: bytes_read.clone(),
+            },
+        );
+        let mut peek = Vec::with_capacity(1 << 16);
+        (&mut reader)
+            .take(1 << 16)
+            .read_to_end(&mut peek)
+            .map_err(|e| Error::io(&name, e))?;
+        let detected = detect(&peek);
+        let (encoding, skip) = (detected.encoding, detected.bom);
+        let stream: Box<dyn Read + Send> =
+            Box::new(io::Cursor::new(peek[skip..].to_vec()).chain(reader));
+        let stream: Box<dyn Read + Send> = match detected.utf16 {
+            Some(order) => Box::new(Utf16Reader::new(stream, order)),
+            None => stream,
+        };
+        let format = spec
+            .format
+            .or_else(|| spec.path.as_deref().and_then(Format::from_extension))
+            .unwrap_or(Format::Csv);
+        let mut splitter = Splitter::new(stream);
+        splitter.max_field = spec.max_field_bytes;
+        let mut input = InputReader {
+            name,
+            format,
+            encoding,
+            delimiter: b',',
+            header: Vec::new(),
+            text_column: spec.text_column.clone().unwrap_or_else(|| "text".into()),
+            text_index: 0,
+            splitter: Splitter::new(Box::new(io::empty())),
+            bytes_read,
+        };
+        if format == Format::Jsonl {
+            splitter.delimiter = None;
+            input.splitter = splitter;
+            return Ok(input);
+        }
+        input.delimiter = match format {
+            Format::Tsv => b'\t',
+            _ => detect_delimiter(&peek[skip..]),
+        };
+        splitter.delimiter = Some(input.delimiter);
+        let header = splitter
+            .next_record()
+            .map_err(|e| Error::io(&input.name, e))?
+            .ok_or_else(|| setup_error(&input.name, "empty file: expected a header row"))?;
+        if header.ending != Ending::Whole {
+            return Err(setup_error(&input.name, "unreadable header row"));
+        }
+        let fields = parse_record(&header.bytes, input.delimiter)
+            .ok_or_else(|| setup_error(&input.name, "unreadable header row"))?;
+        let header_encoding = input.encoding.of_record(&header.bytes);
+        input.header = fields
+            .iter()
+            .map(|f| {
+                header_encoding
+                    .decode(f)
+                    .unwrap_or_else(|| String::from_utf8_lossy(f).into_owned())
+                    .trim()
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
+            .collect();
+        input.text_index = find_text_column(&input.header, spec.text_column.as_deref())
+            .ok_or_else(|| {
+                let wanted = spec
+                    .text_column
+                    .as_ref()
+                    .map_or("no text column found".to_string(), |c| {
+                        format!("no column named `{c}`")
+                    });
+                setup_error(
+                    &input.name,
+                    format!(
+                        "{wanted}; the columns are: {}. Name the text column with --text-column",
+                        input.header.join(", ")
+                    ),
+                )
+            })?;
+        input.text_column = input.header[input.text_index].clone();
+        input.splitter = splitter;
+        Ok(input)
+    }
+
+    /// The input's name in messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The header's column names (empty for JSON lines).
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// The detected encoding.
+    pub fn encoding(&self) -> TextEncoding {
+        self.encoding
+    }
+
+    /// The format read.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The field delimiter (CSV and TSV).
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
+    }
+
+    /// The text column's name.
+    pub fn text_column(&self) -> &str {
+        &self.text_column
+    }
+
+    /// A handle on the count of bytes read, for progress.
+    pub fn bytes_read(&self) -> BytesRead {
+        self.bytes_read.clone()
+    }
+
+    /// The next record, read or rejected; `None` at the end.
+    ///
+    /// # Errors
+    /// Only I/O failures of the underlying file; bad records are [`Item::Reject`]s.
+    pub fn next_item(&mut self) -> Result<Option<Item>> {
+        let Some(record) = self
+            .splitter
+            .next_record()
+            .map_err(|e| Error::io(&self.name, e))?
+        else {
+            return Ok(None);
+        };
+        let item = match self.format {
+            Format::Jsonl => self.json_item(&record),
+            Format::Csv | Format::Tsv => self.table_item(record),
+        };
+        Ok(Some(item))
+    }
+
+    fn reject(&self, record: &RawRecord, reason: String) -> Item {
+        Item::Reject(Reject {
+            line: record.line,
+            reason,
+            raw: self.encoding.of_record(&record.bytes).lossy(&record.bytes),
+        })
+    }
+
+    /// Why a record with a field over the limit is rejected.
+    fn too_long(&self, field: usize, in_quotes: bool) -> String {
+        let what = match self.format {
+            Format::Jsonl => "the line".to_string(),
+            _ => match self.header.get(field) {
+                Some(name) => format!("column {name}"),
+                None => format!("field {}", field + 1),
+            },
+        };
+        let mut reason = format!(
+            "{what} is longer than the limit of {}; raise it with --max-field-size",
+            show_size(self.splitter.max_field)
+        );
+        if in_quotes {
+            reason.push_str(" (the file ends inside a quoted field)");
+        }
+        reason
+    }
+
+    fn json_item(&self, record: &RawRecord) -> Item {
+        if let Ending::TooLong { field, in_quotes } = record.ending {
+            return self.reject(record, self.too_long(field, in_quotes));
+        }
+        let encoding = self.encoding.of_record(&record.bytes);
+        let Some(text) = encoding.decode(&record.bytes) else {
+            return self.reject(record, format!("bytes invalid in {}", self.encoding.name()));
+        };
+        let line = text.trim_end_matches(['\r', '\n']);
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => return self.reject(record, format!("malformed JSON: {e}")),
+        };
+        let serde_json::Value::Object(map) = value else {
+            return self.reject(record, "expected a JSON object".into());
+        };
+        let text = match map.get(&self.text_column) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Null) => String::new(),
+            Some(other) => other.to_string(),
+            None => {
+                return self.reject(
+                    record,
+                    format!(
+                        "no `{}` field; name the text field with --text-column",
+                        self.text_column
+                    ),
+                )
+            }
+        };
+        Item::Row(Row {
+            line: record.line,
+            fields: Fields::Json(map),
+            text,
+        })
+    }
+
+    fn table_item(&mut self, record: RawRecord) -> Item {
+        if let Ending::TooLong { field, in_quotes } = record.ending {
+            return self.reject(&record, self.too_long(field, in_quotes));
+        }
+        let Some(raw_fields) = parse_record(&record.bytes, self.delimiter) else {
+            return self.reject(&record, "unreadable record".into());
+        };
+        if raw_fields.len() != self.header.len() {
+            let reason = if record.ending == Ending::InQuotes && record.lines == 1 {
+                "the file ends inside a quoted field".to_string()
+            } else {
+                format!(
+                    "expected {} fields, found {} (broken quoting or a stray delimiter)",
+                    self.header.len(),
+                    raw_fields.len()
+                )
+            };
+            if record.lines > 1 {
+                // Probably an unclosed quote: give up on the first line only.
+                let first_line = record.first_line();
+                self.splitter.resume_after_first_line(&record);
+                return self.reject(&first_line, reason);
+            }
+            return self.reject(&record, reason);
+        }
+        if record.lines > 1
+            && swallowed_a_record(&record, &raw_fields, self.delimiter, self.header.len())
+        {
+            let first_line = record.first_line();
+            self.splitter.resume_after_first_line(&record);
+            return self.reject(
+                &first_line,
+                "a quoted field is not closed on this line (broken quoting)".into(),
+            );
+        }
+        if record.ending == Ending::InQuotes {
+            // The fields add up: the last one was cut off with the file (a truncated export).
+            return self.reject(&record, "the file ends inside a quoted field".into());
+        }
+        let encoding = self.encoding.of_record(&record.bytes);
+        let mut fields = Vec::with_capacity(raw_fields.len());
+        for (i, f) in raw_fields.into_iter().enumerate() {
+            match encoding.decode_owned(f) {
+                Some(s) => fields.push(s),
+                None => {
+                    return self.reject(
+                        &record,
+                        format!(
+                            "column {}: bytes invalid in {}",
+                            self.header[i],
+                            self.encoding.name()
+                        ),
+                    )
+                }
+            }
+        }
+        let line = record.line;
+        // A huge field is held once in `fields` and once in `text`, not also as raw bytes.
+        drop(record);
+        let text = fields[self.text_index].clone();
+        Item::Row(Row {
+            line,
+            fields: Fields::Table(fields),
+            text,
+        })
+    }
+}
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
