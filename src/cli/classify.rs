@@ -41,7 +41,8 @@ enum Colour {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
+    let classifier = Classifier::load(&model, &corpus)?;
     let decision = classifier.decision().clone();
     let colour = match args.color {
         Colour::Auto => std::io::stdout().is_terminal(),

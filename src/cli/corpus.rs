@@ -53,6 +53,12 @@ pub enum Command {
         #[command(flatten)]
         corpus: CorpusArg,
     },
+    /// Write the corpus built into heihui to DIR (a new or empty folder), to edit it and use
+    /// it with --corpus DIR
+    Export {
+        /// The folder to write
+        dir: PathBuf,
+    },
     /// Check the corpus; exits 1 when there are errors, so CI can run it
     Lint {
         #[command(flatten)]
@@ -118,7 +124,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             } else {
                 Scope::Anywhere
             };
-            let added = Corpus::edit(&corpus.resolve()?, |corpus| {
+            let added = Corpus::edit(&editable(&corpus)?, |corpus| {
                 corpus.add(&phrase, category, weight, &note, scope).cloned()
             })?;
             eprintln!(
@@ -132,7 +138,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove { phrase, corpus } => {
-            let removed = Corpus::edit(&corpus.resolve()?, |corpus| corpus.remove(&phrase))?;
+            let removed = Corpus::edit(&editable(&corpus)?, |corpus| corpus.remove(&phrase))?;
             eprintln!(
                 "removed `{}` from {}",
                 removed.text,
@@ -142,7 +148,8 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
         }
         Command::List { category, corpus } => {
             let category: Option<Category> = category.map(|c| c.parse()).transpose()?;
-            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let corpus_dir = corpus.resolve()?;
+            let corpus = Corpus::load(&corpus_dir)?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             for p in corpus
@@ -163,6 +170,11 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export { dir } => {
+            let n = heihui::builtin::export(heihui::builtin::CORPUS, &dir)?;
+            eprintln!("wrote the built-in corpus ({n} files) to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Lint { corpus } => {
             let dir = corpus.resolve()?;
             let findings = Corpus::lint(&dir)?;
@@ -176,7 +188,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             let phrases = Corpus::load(&dir).map(|c| c.phrases().count()).ok();
             eprintln!(
                 "{}: {} phrases, {} errors, {} warnings",
-                dir.display(),
+                dir.describe("corpus"),
                 phrases.map_or("?".to_string(), |n| n.to_string()),
                 errors,
                 findings.len() - errors
@@ -194,7 +206,8 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             quiet,
             corpus,
         } => {
-            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let corpus_dir = corpus.resolve()?;
+            let corpus = Corpus::load(&corpus_dir)?;
             let matcher = Matcher::new(&corpus)?;
             let examples = data::read_labeled(&data)?;
             let bar = rows_bar(
@@ -245,7 +258,8 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                     }
                 }
             };
-            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let corpus_dir = corpus.resolve()?;
+            let corpus = Corpus::load(&corpus_dir)?;
             let matcher = Matcher::new(&corpus)?;
             let segmenter = Segmenter::new(&corpus, Hmm::Off)?;
             let examples = data::read_labeled(&data)?;
@@ -281,4 +295,17 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The corpus to edit: never the built-in one, which a run only reads.
+fn editable(corpus: &CorpusArg) -> Result<super::Resolved> {
+    let dir = corpus.resolve()?;
+    if dir.is_builtin() {
+        anyhow::bail!(
+            "no corpus directory to edit (no ./corpus here, no --corpus or HEIHUI_CORPUS), and \
+             the built-in corpus cannot be changed: write it out with `heihui corpus export DIR`, \
+             then pass --corpus DIR"
+        );
+    }
+    Ok(dir)
 }

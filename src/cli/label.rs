@@ -147,7 +147,8 @@ fn check_paths(args: &Args) -> Result<()> {
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     check_paths(&args)?;
-    let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
+    let classifier = Classifier::load(&model, &corpus)?;
     let specs: Vec<InputSpec> = args
         .inputs
         .iter()

@@ -1,5 +1,6 @@
 //! The binary, end to end: every test runs the real `heihui` on fixtures it writes itself.
 
+mod builtin;
 mod classify;
 mod commands;
 mod common;
