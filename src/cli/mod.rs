@@ -2,6 +2,7 @@
 //! arguments into the library's plain settings and wires the stages together.
 
 mod classify;
+mod completions;
 mod corpus;
 mod data;
 mod eval;
@@ -57,6 +58,10 @@ enum Command {
     Train(Box<train::Args>),
     /// Measure corpus, model and combined decision on labelled data; gate CI; tune.
     Eval(Box<eval::Args>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print a manual page (roff), heihui's or one command's.
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -72,6 +77,8 @@ pub fn run() -> Result<ExitCode> {
         Command::Model(cmd) => model::run(cmd),
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(*args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 

@@ -8,3 +8,4 @@ mod corpus;
 mod data;
 mod label;
 mod model;
+mod shell;
