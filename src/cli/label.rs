@@ -13,7 +13,7 @@ use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectW
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
 
-use super::progress::{bytes_bar, Progress};
+use super::progress::{LabelBar, Progress};
 use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 
 /// Label CSV, TSV or JSON-lines files: every row comes out with label, confidence,
@@ -234,10 +234,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .map(|m| m.len())
         })
         .sum();
-    let bar = bytes_bar(total_bytes, mode);
+    let mut bar = LabelBar::new(total_bytes, mode);
+    let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let pipeline_settings = PipelineSettings {
         threads: args.threads,
         batch_size: args.batch_size,
+        bytes_done: Some(bytes_done.clone()),
         ..PipelineSettings::default()
     };
     let (mut rows_in, mut rows_out, mut per_label, mut review) = (0u64, 0u64, [0u64; 3], 0u64);
@@ -245,7 +247,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let result = (|| -> Result<()> {
         for input in &mut inputs {
             let source = input.name().to_string();
-            let counter = input.bytes_read();
+            bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
             pipeline::run(&classifier, input, &pipeline_settings, |outcome| {
                 rows_in += 1;
                 match outcome {
@@ -263,15 +265,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     }
                 }
                 if rows_in % 64 == 0 {
-                    bar.set_position(done_bytes + counter.get());
+                    let bytes = bytes_done.load(std::sync::atomic::Ordering::Relaxed);
+                    bar.update(rows_in, done_bytes + bytes);
                 }
                 Ok(())
             })?;
-            done_bytes += counter.get();
+            done_bytes += input.bytes_read().get();
         }
         Ok(())
     })();
-    bar.finish_and_clear();
+    bar.finish();
     if let Err(e) = result {
         if let Some(tmp) = &tmp {
             let _ = std::fs::remove_file(tmp);

@@ -2,6 +2,7 @@
 //! arguments into the library's plain settings and wires the stages together.
 
 mod classify;
+mod colour;
 mod completions;
 mod corpus;
 mod data;

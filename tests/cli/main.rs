@@ -9,3 +9,4 @@ mod data;
 mod label;
 mod model;
 mod shell;
+mod terminal;
