@@ -50,6 +50,9 @@ pub enum Command {
         /// Only this category
         #[arg(long, short)]
         category: Option<String>,
+        /// One JSON object per phrase: phrase, category, weight, scope (anywhere or word), note
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -61,6 +64,9 @@ pub enum Command {
     },
     /// Check the corpus; exits 1 when there are errors, so CI can run it
     Lint {
+        /// One JSON object per finding: severity, file, line (0 for the whole file), message
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -146,7 +152,11 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::List { category, corpus } => {
+        Command::List {
+            category,
+            json,
+            corpus,
+        } => {
             let category: Option<Category> = category.map(|c| c.parse()).transpose()?;
             let corpus_dir = corpus.resolve()?;
             let corpus = Corpus::load(&corpus_dir)?;
@@ -156,6 +166,21 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                 .phrases()
                 .filter(|p| category.is_none_or(|c| c == p.category))
             {
+                if json {
+                    let line = PhraseLine {
+                        phrase: &p.text,
+                        category: p.category.name(),
+                        weight: p.weight,
+                        scope: if p.scope == Scope::WholeWord {
+                            "word"
+                        } else {
+                            "anywhere"
+                        },
+                        note: &p.note,
+                    };
+                    writeln!(out, "{}", serde_json::to_string(&line)?)?;
+                    continue;
+                }
                 let scope = if p.scope == Scope::WholeWord {
                     "word"
                 } else {
@@ -175,11 +200,21 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             eprintln!("wrote the built-in corpus ({n} files) to {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Lint { corpus } => {
+        Command::Lint { json, corpus } => {
             let dir = corpus.resolve()?;
             let findings = Corpus::lint(&dir)?;
             for finding in &findings {
-                println!("{finding}");
+                if json {
+                    let line = serde_json::json!({
+                        "severity": if finding.severity == Severity::Error { "error" } else { "warning" },
+                        "file": finding.path,
+                        "line": finding.line,
+                        "message": finding.message,
+                    });
+                    println!("{line}");
+                } else {
+                    println!("{finding}");
+                }
             }
             let errors = findings
                 .iter()
@@ -308,4 +343,15 @@ fn editable(corpus: &CorpusArg) -> Result<super::Resolved> {
         );
     }
     Ok(dir)
+}
+
+/// One phrase of `corpus list --json`. Serialised straight from the struct, so the f32
+/// weight prints as the f32 it is (`0.8`), not widened to f64 (`0.800000011920929`).
+#[derive(serde::Serialize)]
+struct PhraseLine<'a> {
+    phrase: &'a str,
+    category: &'a str,
+    weight: f32,
+    scope: &'a str,
+    note: &'a str,
 }

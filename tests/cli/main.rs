@@ -6,6 +6,7 @@ mod commands;
 mod common;
 mod corpus;
 mod data;
+mod json;
 mod label;
 mod model;
 mod shell;
