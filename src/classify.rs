@@ -87,6 +87,17 @@ impl Classifier {
         Ok(classifier)
     }
 
+    /// Loads the built-in model and corpus (see [`crate::builtin`]): what `heihui` uses when
+    /// no model or corpus directory is given.
+    ///
+    /// # Errors
+    /// The temporary folder they are unpacked into cannot be written.
+    pub fn builtin() -> Result<Self> {
+        let model = crate::builtin::Unpacked::model()?;
+        let corpus = crate::builtin::Unpacked::corpus()?;
+        Self::load(model.path(), corpus.path())
+    }
+
     /// A classifier of parts already loaded (training evaluates its model this way).
     pub fn from_parts(
         matcher: Matcher,

@@ -11,6 +11,7 @@
 //! [`variants`]; labelled data is read and checked by [`data`].
 
 pub mod augment;
+pub mod builtin;
 pub mod classify;
 pub mod corpus;
 pub mod data;

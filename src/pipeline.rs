@@ -7,6 +7,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -23,6 +24,10 @@ pub struct PipelineSettings {
     pub batch_size: usize,
     /// Records per chunk handed between stages; inference batches by length within a chunk.
     pub chunk_rows: usize,
+    /// Where to count progress: after each chunk's outcomes have gone to the sink, set to the
+    /// input bytes read up to that chunk's end. The reader runs ahead of labelling by the
+    /// queued chunks (thousands of rows), so its own count says little about what is done.
+    pub bytes_done: Option<Arc<AtomicU64>>,
 }
 
 impl Default for PipelineSettings {
@@ -31,6 +36,7 @@ impl Default for PipelineSettings {
             threads: 1,
             batch_size: crate::model::DEFAULT_BATCH_SIZE,
             chunk_rows: 512,
+            bytes_done: None,
         }
     }
 }
@@ -44,8 +50,9 @@ pub enum Outcome {
     Rejected(Reject),
 }
 
-type Chunk = (u64, Vec<Item>);
-type PreparedChunk = (u64, Vec<Item>, Vec<Prepared>);
+/// Sequence number, records, and the input bytes read up to the chunk's end.
+type Chunk = (u64, Vec<Item>, u64);
+type PreparedChunk = (u64, Vec<Item>, Vec<Prepared>, u64);
 
 /// Labels every record of `input`, calling `sink` with each outcome in input order.
 ///
@@ -63,22 +70,26 @@ pub fn run(
     std::thread::scope(|scope| -> Result<()> {
         let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers * 2);
         let (prepared_tx, prepared_rx) = sync_channel::<PreparedChunk>(workers * 2);
-        let (done_tx, done_rx) = sync_channel::<Result<(Vec<Item>, Vec<Classification>)>>(2);
+        let (done_tx, done_rx) = sync_channel::<Result<(Vec<Item>, Vec<Classification>, u64)>>(2);
 
+        let read = input.bytes_read();
         let reader = scope.spawn(move || -> Result<()> {
             let mut seq = 0u64;
             let mut chunk = Vec::with_capacity(chunk_rows);
             while let Some(item) = input.next_item()? {
                 chunk.push(item);
                 if chunk.len() == chunk_rows {
-                    if chunk_tx.send((seq, std::mem::take(&mut chunk))).is_err() {
+                    if chunk_tx
+                        .send((seq, std::mem::take(&mut chunk), read.get()))
+                        .is_err()
+                    {
                         return Ok(());
                     }
                     seq += 1;
                 }
             }
             if !chunk.is_empty() {
-                let _ = chunk_tx.send((seq, chunk));
+                let _ = chunk_tx.send((seq, chunk, read.get()));
             }
             Ok(())
         });
@@ -89,7 +100,7 @@ pub fn run(
             let tx = prepared_tx.clone();
             scope.spawn(move || loop {
                 let next = rx.lock().map(|r| r.recv());
-                let Ok(Ok((seq, items))) = next else {
+                let Ok(Ok((seq, items, bytes))) = next else {
                     return;
                 };
                 let prepared = items
@@ -99,7 +110,7 @@ pub fn run(
                         Item::Reject(_) => None,
                     })
                     .collect();
-                if tx.send((seq, items, prepared)).is_err() {
+                if tx.send((seq, items, prepared, bytes)).is_err() {
                     return;
                 }
             });
@@ -110,13 +121,15 @@ pub fn run(
 
         let batch_size = settings.batch_size;
         scope.spawn(move || {
-            let mut waiting: BTreeMap<u64, (Vec<Item>, Vec<Prepared>)> = BTreeMap::new();
+            let mut waiting: BTreeMap<u64, (Vec<Item>, Vec<Prepared>, u64)> = BTreeMap::new();
             let mut next = 0u64;
-            for (seq, items, prepared) in prepared_rx {
-                waiting.insert(seq, (items, prepared));
-                while let Some((items, prepared)) = waiting.remove(&next) {
+            for (seq, items, prepared, bytes) in prepared_rx {
+                waiting.insert(seq, (items, prepared, bytes));
+                while let Some((items, prepared, bytes)) = waiting.remove(&next) {
                     next += 1;
-                    let result = classifier.infer(prepared, batch_size).map(|c| (items, c));
+                    let result = classifier
+                        .infer(prepared, batch_size)
+                        .map(|c| (items, c, bytes));
                     let failed = result.is_err();
                     if done_tx.send(result).is_err() || failed {
                         return;
@@ -127,7 +140,7 @@ pub fn run(
 
         let mut outcome = Ok(());
         for result in done_rx.iter() {
-            let step = result.and_then(|(items, classifications)| {
+            let step = result.and_then(|(items, classifications, bytes)| {
                 let mut classifications = classifications.into_iter();
                 for item in items {
                     match item {
@@ -137,6 +150,9 @@ pub fn run(
                         }
                         Item::Reject(r) => sink(Outcome::Rejected(r))?,
                     }
+                }
+                if let Some(done) = &settings.bytes_done {
+                    done.store(bytes, Ordering::Relaxed);
                 }
                 Ok(())
             });

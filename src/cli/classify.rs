@@ -1,13 +1,14 @@
 //! `heihui classify`: one text at a time, for a person at a terminal.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use heihui::classify::Classification;
+use heihui::classify::{Classification, Classifier};
 use heihui::decide::Decision;
 use heihui::{Category, Label};
 
+use super::colour::Colour;
 use super::{inputs, CorpusArg, ModelArg};
 
 /// Classify texts and show why: the label, the probabilities as bars, and the text with each
@@ -24,7 +25,7 @@ pub struct Args {
     /// needs_review, hits, reason
     #[arg(long)]
     json: bool,
-    /// Colour: auto (only on a terminal), always or never
+    /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always or never
     #[arg(long, value_enum, default_value_t = Colour::Auto)]
     color: Colour,
     #[command(flatten)]
@@ -33,21 +34,11 @@ pub struct Args {
     corpus: CorpusArg,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Colour {
-    Auto,
-    Always,
-    Never,
-}
-
 pub fn run(args: Args) -> Result<ExitCode> {
-    let classifier = args.model.load(&args.corpus)?;
+    let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
+    let classifier = Classifier::load_with(&model, &corpus, args.model.unused_weights())?;
     let decision = classifier.decision().clone();
-    let colour = match args.color {
-        Colour::Auto => std::io::stdout().is_terminal(),
-        Colour::Always => true,
-        Colour::Never => false,
-    };
+    let colour = args.color.for_stdout();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     inputs::for_each_text(&args.texts, |text| {

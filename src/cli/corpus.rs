@@ -50,11 +50,23 @@ pub enum Command {
         /// Only this category
         #[arg(long, short)]
         category: Option<String>,
+        /// One JSON object per phrase: phrase, category, weight, scope (anywhere or word), note
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         corpus: CorpusArg,
     },
+    /// Write the corpus built into heihui to DIR (a new or empty folder), to edit it and use
+    /// it with --corpus DIR
+    Export {
+        /// The folder to write
+        dir: PathBuf,
+    },
     /// Check the corpus; exits 1 when there are errors, so CI can run it
     Lint {
+        /// One JSON object per finding: severity, file, line (0 for the whole file), message
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -118,7 +130,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             } else {
                 Scope::Anywhere
             };
-            let added = Corpus::edit(&corpus.resolve()?, |corpus| {
+            let added = Corpus::edit(&editable(&corpus)?, |corpus| {
                 corpus.add(&phrase, category, weight, &note, scope).cloned()
             })?;
             eprintln!(
@@ -132,7 +144,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove { phrase, corpus } => {
-            let removed = Corpus::edit(&corpus.resolve()?, |corpus| corpus.remove(&phrase))?;
+            let removed = Corpus::edit(&editable(&corpus)?, |corpus| corpus.remove(&phrase))?;
             eprintln!(
                 "removed `{}` from {}",
                 removed.text,
@@ -140,15 +152,35 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::List { category, corpus } => {
+        Command::List {
+            category,
+            json,
+            corpus,
+        } => {
             let category: Option<Category> = category.map(|c| c.parse()).transpose()?;
-            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let corpus_dir = corpus.resolve()?;
+            let corpus = Corpus::load(&corpus_dir)?;
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
             for p in corpus
                 .phrases()
                 .filter(|p| category.is_none_or(|c| c == p.category))
             {
+                if json {
+                    let line = PhraseLine {
+                        phrase: &p.text,
+                        category: p.category.name(),
+                        weight: p.weight,
+                        scope: if p.scope == Scope::WholeWord {
+                            "word"
+                        } else {
+                            "anywhere"
+                        },
+                        note: &p.note,
+                    };
+                    writeln!(out, "{}", serde_json::to_string(&line)?)?;
+                    continue;
+                }
                 let scope = if p.scope == Scope::WholeWord {
                     "word"
                 } else {
@@ -163,11 +195,26 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Lint { corpus } => {
+        Command::Export { dir } => {
+            let n = heihui::builtin::export(heihui::builtin::CORPUS, &dir)?;
+            eprintln!("wrote the built-in corpus ({n} files) to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Lint { json, corpus } => {
             let dir = corpus.resolve()?;
             let findings = Corpus::lint(&dir)?;
             for finding in &findings {
-                println!("{finding}");
+                if json {
+                    let line = serde_json::json!({
+                        "severity": if finding.severity == Severity::Error { "error" } else { "warning" },
+                        "file": finding.path,
+                        "line": finding.line,
+                        "message": finding.message,
+                    });
+                    println!("{line}");
+                } else {
+                    println!("{finding}");
+                }
             }
             let errors = findings
                 .iter()
@@ -176,7 +223,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             let phrases = Corpus::load(&dir).map(|c| c.phrases().count()).ok();
             eprintln!(
                 "{}: {} phrases, {} errors, {} warnings",
-                dir.display(),
+                dir.describe("corpus"),
                 phrases.map_or("?".to_string(), |n| n.to_string()),
                 errors,
                 findings.len() - errors
@@ -194,7 +241,8 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             quiet,
             corpus,
         } => {
-            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let corpus_dir = corpus.resolve()?;
+            let corpus = Corpus::load(&corpus_dir)?;
             let matcher = Matcher::new(&corpus)?;
             let examples = data::read_labeled(&data)?;
             let bar = rows_bar(
@@ -245,7 +293,8 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                     }
                 }
             };
-            let corpus = Corpus::load(&corpus.resolve()?)?;
+            let corpus_dir = corpus.resolve()?;
+            let corpus = Corpus::load(&corpus_dir)?;
             let matcher = Matcher::new(&corpus)?;
             let segmenter = Segmenter::new(&corpus, Hmm::Off)?;
             let examples = data::read_labeled(&data)?;
@@ -281,4 +330,28 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The corpus to edit: never the built-in one, which a run only reads.
+fn editable(corpus: &CorpusArg) -> Result<super::Resolved> {
+    let dir = corpus.resolve()?;
+    if dir.is_builtin() {
+        anyhow::bail!(
+            "no corpus directory to edit (no ./corpus here, no --corpus or HEIHUI_CORPUS), and \
+             the built-in corpus cannot be changed: write it out with `heihui corpus export DIR`, \
+             then pass --corpus DIR"
+        );
+    }
+    Ok(dir)
+}
+
+/// One phrase of `corpus list --json`. Serialised straight from the struct, so the f32
+/// weight prints as the f32 it is (`0.8`), not widened to f64 (`0.800000011920929`).
+#[derive(serde::Serialize)]
+struct PhraseLine<'a> {
+    phrase: &'a str,
+    category: &'a str,
+    weight: f32,
+    scope: &'a str,
+    note: &'a str,
 }

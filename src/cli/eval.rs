@@ -6,7 +6,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use heihui::classify::Classifier;
 use heihui::data::{read_labeled_column, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
@@ -94,8 +95,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
             })
             .collect()
     };
-    let model_dir = args.model.dir();
-    let classifier = args.model.load(&args.corpus)?;
+    let model_dir = args.model.resolve()?;
+    if args.tune && model_dir.is_builtin() {
+        bail!(
+            "--tune writes decision.json into the model directory, and the built-in model \
+             cannot be changed: write it out with `heihui model export DIR`, then pass --model DIR"
+        );
+    }
+    let corpus_dir = args.corpus.resolve()?;
+    let classifier = Classifier::load_with(&model_dir, &corpus_dir, args.model.unused_weights())?;
     let decision_path = model_dir.join("decision.json");
     let examples = read_labeled_column(&args.file, &args.text_column)?;
     let bar = rows_bar(
@@ -136,7 +144,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let report = serde_json::json!({
         "schema": 2,
         "file": args.file,
-        "model": model_dir,
+        "model": model_dir.describe(heihui::builtin::MODEL_NAME),
         "systems": evaluation.all,
         "by_length": by.contains(&Breakdown::Length).then(|| breakdown_json(&evaluation, Breakdown::Length)),
         "by_genre": by.contains(&Breakdown::Genre).then(|| breakdown_json(&evaluation, Breakdown::Genre)),

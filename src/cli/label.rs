@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use heihui::classify::Classifier;
 use heihui::input::{Format, InputReader, InputSpec};
 use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
 
-use super::progress::{bytes_bar, Progress};
+use super::progress::{LabelBar, Progress};
 use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 
 /// Label CSV, TSV or JSON-lines files: every row comes out with label, confidence,
@@ -163,7 +164,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.rejects.is_some() || args.output.is_some() {
         heihui::fs::check_writable(&rejects_path(&args))?;
     }
-    let classifier = args.model.load(&args.corpus)?;
+    let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
+    let classifier = Classifier::load_with(&model, &corpus, args.model.unused_weights())?;
     let specs: Vec<InputSpec> = args
         .inputs
         .iter()
@@ -245,10 +247,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .map(|m| m.len())
         })
         .sum();
-    let bar = bytes_bar(total_bytes, mode);
+    let mut bar = LabelBar::new(total_bytes, mode);
+    let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let pipeline_settings = PipelineSettings {
         threads: args.threads,
         batch_size: args.batch_size,
+        bytes_done: Some(bytes_done.clone()),
         ..PipelineSettings::default()
     };
     let (mut rows_in, mut rows_out, mut per_label, mut review) = (0u64, 0u64, [0u64; 3], 0u64);
@@ -256,7 +260,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let result = (|| -> Result<()> {
         for input in &mut inputs {
             let source = input.name().to_string();
-            let counter = input.bytes_read();
+            bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
             pipeline::run(&classifier, input, &pipeline_settings, |outcome| {
                 rows_in += 1;
                 match outcome {
@@ -274,15 +278,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     }
                 }
                 if rows_in % 64 == 0 {
-                    bar.set_position(done_bytes + counter.get());
+                    let bytes = bytes_done.load(std::sync::atomic::Ordering::Relaxed);
+                    bar.update(rows_in, done_bytes + bytes);
                 }
                 Ok(())
             })?;
-            done_bytes += counter.get();
+            done_bytes += input.bytes_read().get();
         }
         Ok(())
     })();
-    bar.finish_and_clear();
+    bar.finish();
     // On an error the temporary files are dropped: the earlier output and rejects stay.
     result?;
     writer.finish()?;

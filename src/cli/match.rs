@@ -28,7 +28,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let corpus = Corpus::load(&args.corpus.resolve()?)?;
+    let corpus_dir = args.corpus.resolve()?;
+    let corpus = Corpus::load(&corpus_dir)?;
     let matcher = Matcher::new(&corpus)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

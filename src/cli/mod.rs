@@ -2,12 +2,15 @@
 //! arguments into the library's plain settings and wires the stages together.
 
 mod classify;
+mod colour;
+mod completions;
 mod corpus;
 mod data;
 mod eval;
 mod inputs;
 mod label;
 mod r#match;
+mod model;
 mod progress;
 mod segment;
 mod signals;
@@ -18,6 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use clap::{Parser, Subcommand};
+use heihui::builtin::{self, Unpacked};
 
 /// Exit code for a run that did its work but found problems (lint errors, failed checks).
 pub const EXIT_FOUND_PROBLEMS: u8 = 1;
@@ -49,10 +53,17 @@ enum Command {
     /// Check labelled data files.
     #[command(subcommand)]
     Data(data::Command),
+    /// Work with the model built into heihui.
+    #[command(subcommand)]
+    Model(model::Command),
     /// Train a classifier and write a model directory.
     Train(Box<train::Args>),
     /// Measure corpus, model and combined decision on labelled data; gate CI; tune.
     Eval(Box<eval::Args>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print a manual page (roff), heihui's or one command's.
+    Man(completions::ManArgs),
 }
 
 /// Parses the command line and runs the command.
@@ -66,23 +77,74 @@ pub fn run() -> Result<ExitCode> {
         Command::Match(args) => r#match::run(args),
         Command::Corpus(cmd) => corpus::run(cmd),
         Command::Data(cmd) => data::run(cmd),
+        Command::Model(cmd) => model::run(cmd),
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(*args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
+    }
+}
+
+/// A model or corpus directory as resolved: the user's own, or the built-in one unpacked for
+/// this run (removed when this is dropped, so hold it until everything is loaded: the
+/// segmenter reads the corpus's `dictionary.tsv` after the phrases).
+#[derive(Debug)]
+pub struct Resolved {
+    path: PathBuf,
+    builtin: Option<Unpacked>,
+}
+
+impl Resolved {
+    fn dir(path: PathBuf) -> Self {
+        Resolved {
+            path,
+            builtin: None,
+        }
+    }
+
+    fn builtin(unpacked: Unpacked) -> Self {
+        Resolved {
+            path: unpacked.path().to_path_buf(),
+            builtin: Some(unpacked),
+        }
+    }
+
+    /// Whether this is the built-in model or corpus.
+    pub fn is_builtin(&self) -> bool {
+        self.builtin.is_some()
+    }
+
+    /// How to name it to the user: its path, or `built-in`.
+    pub fn describe(&self, what: &str) -> String {
+        if self.is_builtin() {
+            format!("built-in {what}")
+        } else {
+            self.path.display().to_string()
+        }
+    }
+}
+
+impl std::ops::Deref for Resolved {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
     }
 }
 
 /// Options every command that reads the corpus shares.
 #[derive(Debug, clap::Args)]
 pub struct CorpusArg {
-    /// The corpus directory (phrases/*.tsv, variants.tsv) [default: ./corpus, else the
-    /// corpus shipped with heihui]
+    /// The corpus directory (phrases/*.tsv, variants.tsv) [default: ./corpus when it has
+    /// phrases/, else the corpus built into heihui]
     #[arg(long, value_name = "DIR", env = "HEIHUI_CORPUS", global = true)]
     corpus: Option<PathBuf>,
 }
 
 impl CorpusArg {
-    /// The corpus directory to use.
-    fn resolve(&self) -> Result<PathBuf> {
+    /// The corpus directory to use: `--corpus`, then `HEIHUI_CORPUS`, then `./corpus`, then
+    /// the built-in one.
+    fn resolve(&self) -> Result<Resolved> {
         if let Some(dir) = &self.corpus {
             if !dir.join("phrases").is_dir() {
                 bail!(
@@ -90,17 +152,13 @@ impl CorpusArg {
                     dir.display()
                 );
             }
-            return Ok(dir.clone());
+            return Ok(Resolved::dir(dir.clone()));
         }
         let here = Path::new("corpus");
         if here.join("phrases").is_dir() {
-            return Ok(here.to_path_buf());
+            return Ok(Resolved::dir(here.to_path_buf()));
         }
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-        if shipped.join("phrases").is_dir() {
-            return Ok(shipped);
-        }
-        bail!("no corpus directory found: pass --corpus DIR (a folder holding phrases/*.tsv)")
+        Ok(Resolved::builtin(Unpacked::corpus()?))
     }
 }
 
@@ -108,7 +166,7 @@ impl CorpusArg {
 #[derive(Debug, clap::Args)]
 pub struct ModelArg {
     /// A model directory (config.json, tokenizer.json, model.safetensors) [default:
-    /// ./models/heihui-zh-small, else the model shipped with heihui]
+    /// ./models/heihui-zh-small when it has config.json, else the model built into heihui]
     #[arg(long, value_name = "DIR", env = "HEIHUI_MODEL")]
     model: Option<PathBuf>,
     /// Load a model whose model.safetensors holds tensors its config.json does not use (more
@@ -118,37 +176,25 @@ pub struct ModelArg {
 }
 
 impl ModelArg {
-    /// Loads the classifier from the model directory and `corpus`.
-    fn load(&self, corpus: &CorpusArg) -> Result<heihui::classify::Classifier> {
-        let unused = if self.allow_unused_weights {
+    /// Whether a checkpoint's tensors that `config.json` does not use are refused.
+    fn unused_weights(&self) -> heihui::model::UnusedWeights {
+        if self.allow_unused_weights {
             heihui::model::UnusedWeights::Allow
         } else {
             heihui::model::UnusedWeights::Refuse
-        };
-        Ok(heihui::classify::Classifier::load_with(
-            &self.dir(),
-            &corpus.resolve()?,
-            unused,
-        )?)
-    }
-
-    /// The model directory to use.
-    fn dir(&self) -> PathBuf {
-        match &self.model {
-            Some(dir) => dir.clone(),
-            None => {
-                let here = Path::new("models").join(DEFAULT_MODEL);
-                if here.join("config.json").is_file() {
-                    here
-                } else {
-                    Path::new(env!("CARGO_MANIFEST_DIR"))
-                        .join("models")
-                        .join(DEFAULT_MODEL)
-                }
-            }
         }
     }
-}
 
-/// The model shipped in `models/`.
-pub const DEFAULT_MODEL: &str = "heihui-zh-small";
+    /// The model directory to use: `--model`, then `HEIHUI_MODEL`, then
+    /// `./models/heihui-zh-small`, then the built-in one.
+    fn resolve(&self) -> Result<Resolved> {
+        if let Some(dir) = &self.model {
+            return Ok(Resolved::dir(dir.clone()));
+        }
+        let here = Path::new("models").join(builtin::MODEL_NAME);
+        if here.join("config.json").is_file() {
+            return Ok(Resolved::dir(here));
+        }
+        Ok(Resolved::builtin(Unpacked::model()?))
+    }
+}

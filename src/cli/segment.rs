@@ -27,7 +27,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let corpus = Corpus::load(&args.corpus.resolve()?)?;
+    let corpus_dir = args.corpus.resolve()?;
+    let corpus = Corpus::load(&corpus_dir)?;
     let hmm = if args.no_hmm { Hmm::Off } else { Hmm::On };
     let segmenter = Segmenter::new(&corpus, hmm)?;
     let stdout = std::io::stdout();

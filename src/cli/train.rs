@@ -77,9 +77,9 @@ pub struct Args {
     /// Share of steps spent warming up
     #[arg(long, default_value_t = 0.1)]
     warmup: f64,
-    /// Characters always in the vocabulary
-    #[arg(long, value_name = "FILE", default_value = "corpus/common_chars.txt")]
-    common_chars: PathBuf,
+    /// Characters always in the vocabulary [default: the corpus's common_chars.txt]
+    #[arg(long, value_name = "FILE")]
+    common_chars: Option<PathBuf>,
     /// Keep --init's transformer as it is: only fit the n-gram part and the decision
     #[arg(long, requires = "init")]
     keep_transformer: bool,
@@ -211,6 +211,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .chain(std::env::args().skip(1))
         .collect::<Vec<_>>()
         .join(" ");
+    let corpus = args.corpus.resolve()?;
     let settings = TrainSettings {
         train: args.train,
         dev: args.dev,
@@ -228,8 +229,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         augment: args.augment,
         weight_decay: args.weight_decay,
         warmup: args.warmup,
-        corpus: args.corpus.resolve()?,
-        common_chars: args.common_chars,
+        common_chars: args
+            .common_chars
+            .unwrap_or_else(|| corpus.join("common_chars.txt")),
+        corpus: corpus.to_path_buf(),
         command,
         transformer: if args.keep_transformer {
             TransformerTraining::Keep

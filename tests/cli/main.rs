@@ -1,5 +1,6 @@
 //! The binary, end to end: every test runs the real `heihui` on fixtures it writes itself.
 
+mod builtin;
 mod classify;
 mod commands;
 mod common;
@@ -7,6 +8,9 @@ mod corpus;
 mod data;
 mod files;
 mod input;
+mod json;
 mod label;
 mod model;
 mod model_checks;
+mod shell;
+mod terminal;
