@@ -8,11 +8,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::clues::{self, Contact};
 use crate::corpus::Corpus;
 use crate::decide::{Decision, Evidence, Verdict};
 use crate::error::Result;
 use crate::label::Label;
 use crate::matcher::{Hit, Matcher};
+use crate::mining::minhash::{MinHasher, Signature};
 use crate::model::ngram::NgramModel;
 use crate::model::{Model, Probabilities, DEFAULT_BATCH_SIZE};
 use crate::normalize::normalize;
@@ -24,6 +26,8 @@ pub struct Classifier {
     model: Model,
     ngram: Option<NgramModel>,
     decision: Decision,
+    /// Computes each text's MinHash signature when set (campaigns, `lsh` keys).
+    sketch: Option<MinHasher>,
 }
 
 /// A text made ready for inference.
@@ -36,6 +40,10 @@ pub struct Prepared {
     pub windows: Vec<Vec<u32>>,
     /// The n-gram model's probabilities, where there is one.
     pub ngram: Option<Probabilities>,
+    /// Contacts in the text, with spans in the original text.
+    pub contacts: Vec<Contact>,
+    /// The normalised text's MinHash signature, when the classifier sketches.
+    pub signature: Option<Signature>,
 }
 
 /// The outcome for one text.
@@ -46,6 +54,11 @@ pub struct Classification {
     pub verdict: Verdict,
     /// The phrase hits the decision used.
     pub hits: Vec<Hit>,
+    /// Contacts in the text: phones, WeChat and QQ accounts, links.
+    pub contacts: Vec<Contact>,
+    /// The normalised text's MinHash signature, when the classifier sketches.
+    #[serde(skip)]
+    pub signature: Option<Signature>,
     /// Why, in words.
     pub reason: String,
     /// What the decision rested on.
@@ -67,6 +80,7 @@ impl Classifier {
             decision: Decision::load(&model_dir.join("decision.json"))?,
             ngram: NgramModel::load(model_dir)?,
             model,
+            sketch: None,
         })
     }
 
@@ -82,7 +96,20 @@ impl Classifier {
             model,
             ngram,
             decision,
+            sketch: None,
         }
+    }
+
+    /// Also computes each text's MinHash signature (in [`Classifier::prepare`], so on the
+    /// pipeline's preparation threads).
+    pub fn with_sketch(mut self, hasher: MinHasher) -> Self {
+        self.sketch = Some(hasher);
+        self
+    }
+
+    /// The MinHash hasher in use, if any.
+    pub fn sketch(&self) -> Option<&MinHasher> {
+        self.sketch.as_ref()
     }
 
     /// The loaded transformer.
@@ -113,6 +140,8 @@ impl Classifier {
                 hits: Vec::new(),
                 windows: Vec::new(),
                 ngram: None,
+                contacts: Vec::new(),
+                signature: None,
             };
         }
         Prepared {
@@ -122,6 +151,11 @@ impl Classifier {
                 .ngram
                 .as_ref()
                 .map(|m| m.probabilities(normalized.as_str())),
+            contacts: clues::extract(text, &normalized),
+            signature: self
+                .sketch
+                .as_ref()
+                .and_then(|h| h.signature(normalized.as_str())),
         }
     }
 
@@ -154,6 +188,8 @@ impl Classifier {
                     Classification {
                         verdict,
                         hits: prep.hits,
+                        contacts: prep.contacts,
+                        signature: prep.signature,
                         reason,
                         evidence,
                     }
@@ -187,6 +223,8 @@ pub fn empty_text() -> Classification {
             needs_review: false,
         },
         hits: Vec::new(),
+        contacts: Vec::new(),
+        signature: None,
         reason: "empty".into(),
         evidence: Evidence {
             transformer: probabilities,

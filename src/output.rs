@@ -49,13 +49,14 @@ pub struct OutputSettings {
 }
 
 /// The columns heihui adds, after the input's own: label, confidence, one `p_<label>` per
-/// label, needs_review, hits and, with [`Explain::On`], reason. A name the input already
+/// label, needs_review, hits, contacts and, with [`Explain::On`], reason. A name the input already
 /// uses (a gold `label` column, say) gets a `heihui_` prefix, so no column is shadowed.
 pub fn added_columns(explain: Explain, existing: &[String]) -> Vec<String> {
     let mut cols = vec!["label".to_string(), "confidence".to_string()];
     cols.extend(Label::ALL.iter().map(|l| format!("p_{}", l.name())));
     cols.push("needs_review".into());
     cols.push("hits".into());
+    cols.push("contacts".into());
     if explain == Explain::On {
         cols.push("reason".into());
     }
@@ -90,6 +91,11 @@ fn risky(cell: &str) -> bool {
         || cell
             .trim_start_matches([' ', '\t', '\u{3000}'])
             .starts_with(FORMULA_STARTS)
+}
+
+/// A cell as written to CSV with the formula guard on.
+pub fn guard_cell(cell: &str) -> String {
+    guard(cell, FormulaGuard::On).into_owned()
 }
 
 fn guard(cell: &str, guard: FormulaGuard) -> std::borrow::Cow<'_, str> {
@@ -202,6 +208,7 @@ impl LabelWriter {
             values.extend(v.probabilities.iter().map(|&p| round(p).into()));
             values.push(v.needs_review.into());
             values.push(serde_json::to_value(&c.hits).expect("hits serialise"));
+            values.push(serde_json::to_value(&c.contacts).expect("contacts serialise"));
             if self.settings.explain == Explain::On {
                 values.push(c.reason.clone().into());
             }
@@ -236,6 +243,7 @@ impl LabelWriter {
         record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
         record.push(v.needs_review.to_string());
         record.push(guard(&compact_hits(c), guard_mode).into_owned());
+        record.push(guard(&crate::clues::compact(&c.contacts), guard_mode).into_owned());
         if self.settings.explain == Explain::On {
             record.push(guard(&c.reason, guard_mode).into_owned());
         }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use heihui::classify::Classifier;
-use heihui::input::{Format, InputReader, InputSpec};
+use heihui::input::Format;
 use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
@@ -148,35 +148,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     check_paths(&args)?;
     let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
-    let specs: Vec<InputSpec> = args
-        .inputs
-        .iter()
-        .map(|i| InputSpec {
-            path: (i != "-").then(|| PathBuf::from(i)),
-            format: args.format,
-            text_column: args.text_column.clone(),
-        })
-        .collect();
-    if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
-        bail!("standard input (-) can be read only once");
-    }
     // Open every input first, so a missing file or column stops the run before any output.
-    let mut inputs = specs
-        .iter()
-        .map(InputReader::open)
-        .collect::<heihui::Result<Vec<_>>>()?;
+    let (specs, mut inputs) =
+        super::batch::open_inputs(&args.inputs, args.format, args.text_column.as_deref())?;
     let first = &inputs[0];
-    for other in &inputs[1..] {
-        if other.header() != first.header() {
-            bail!(
-                "{} has columns {:?} but {} has {:?}: label files with different columns separately",
-                other.name(),
-                other.header(),
-                first.name(),
-                first.header()
-            );
-        }
-    }
     // `--format` names both sides; without it the output's extension decides, so
     // `-o out.jsonl` writes JSON lines whatever the input was.
     let format = args
