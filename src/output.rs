@@ -80,6 +80,9 @@ pub fn compact_hits(c: &Classification) -> String {
         .join("; ")
 }
 
+/// Characters of a rejected line kept in its JSON error line.
+pub const RAW_CHARS: usize = 200;
+
 /// Characters a spreadsheet reads as the start of a formula.
 const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
 
@@ -116,6 +119,8 @@ pub struct LabelWriter {
     table: Option<csv::Writer<Box<dyn Write + Send>>>,
     lines: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
     name: String,
+    /// Writes each row's MinHash band keys (`lsh`) in JSON lines when set.
+    lsh: Option<crate::mining::minhash::MinHasher>,
 }
 
 impl std::fmt::Debug for LabelWriter {
@@ -152,6 +157,7 @@ impl LabelWriter {
             table: None,
             lines: None,
             name: name.to_string(),
+            lsh: None,
             settings,
         };
         match writer.settings.format {
@@ -180,6 +186,13 @@ impl LabelWriter {
             }
         }
         Ok(writer)
+    }
+
+    /// Also writes each row's MinHash band keys, `"lsh": ["b0:...", ...]`, in JSON lines
+    /// (from the classification's signature; empty for texts too short to compare).
+    pub fn with_lsh(mut self, hasher: crate::mining::minhash::MinHasher) -> Self {
+        self.lsh = Some(hasher);
+        self
     }
 
     /// Writes one labelled row.
@@ -219,6 +232,14 @@ impl LabelWriter {
                     key.clone()
                 };
                 object.insert(key, value);
+            }
+            if let Some(hasher) = &self.lsh {
+                let keys = c
+                    .signature
+                    .as_ref()
+                    .map(|sig| hasher.band_strings(sig))
+                    .unwrap_or_default();
+                object.insert("lsh".into(), keys.into());
             }
             serde_json::to_writer(&mut *lines, &object)
                 .map_err(|e| Error::io(&self.name, e.into()))?;
@@ -261,11 +282,25 @@ impl LabelWriter {
     /// A failed write.
     pub fn write_reject(&mut self, reject: &Reject) -> Result<()> {
         if let Some(lines) = &mut self.lines {
-            let object = serde_json::json!({
+            // `line` counts within this input (a partition, under a distributed engine), so
+            // the line's own id and a cut of the raw line say which record it was.
+            let id = serde_json::from_str::<serde_json::Value>(&reject.raw)
+                .ok()
+                .and_then(|v| v.get("id").cloned());
+            let mut object = serde_json::json!({
                 "error": reject.reason,
                 "line": reject.line,
                 "label": null,
             });
+            if let Some(id) = id {
+                object["id"] = id;
+            }
+            object["raw"] = reject
+                .raw
+                .chars()
+                .take(RAW_CHARS)
+                .collect::<String>()
+                .into();
             serde_json::to_writer(&mut *lines, &object)
                 .map_err(|e| Error::io(&self.name, e.into()))?;
             lines

@@ -65,6 +65,11 @@ pub struct Args {
     /// No progress bar and no summary
     #[arg(long, short)]
     quiet: bool,
+    /// Run as a mapper (Spark RDD.pipe, Hadoop Streaming): every line is answered, a bad one
+    /// by an error line with its id and raw text; exit 0 unless set-up fails (2); no rejects
+    /// file unless --rejects is given
+    #[arg(long)]
+    mapper: bool,
     #[command(flatten)]
     model: ModelArg,
     #[command(flatten)]
@@ -147,7 +152,7 @@ fn check_paths(args: &Args) -> Result<()> {
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     check_paths(&args)?;
-    let classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
+    let mut classifier = Classifier::load(&args.model.dir(), &args.corpus.resolve()?)?;
     // Open every input first, so a missing file or column stops the run before any output.
     let (specs, mut inputs) =
         super::batch::open_inputs(&args.inputs, args.format, args.text_column.as_deref())?;
@@ -193,6 +198,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .as_ref()
         .map_or("<stdout>".into(), |p| p.display().to_string());
     let mut writer = LabelWriter::new(sink, &out_name, settings, &header)?;
+    if format == Format::Jsonl {
+        // Band keys beside the contacts, so a distributed engine can group near duplicates.
+        let hasher =
+            heihui::mining::minhash::MinHasher::new(heihui::mining::campaigns::DEFAULT_THRESHOLD);
+        classifier = classifier.with_sketch(hasher.clone());
+        writer = writer.with_lsh(hasher);
+    }
+    let write_rejects = !args.mapper || args.rejects.is_some();
+    let mut errors = 0u64;
     let mut rejects = Rejects {
         path: rejects_path(&args),
         writer: None,
@@ -220,8 +234,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for input in &mut inputs {
             let source = input.name().to_string();
             let counter = input.bytes_read();
+            let text_field = input.text_column().to_string();
             pipeline::run(&classifier, input, &pipeline_settings, |outcome| {
                 rows_in += 1;
+                let outcome = match outcome {
+                    Outcome::Labeled(row, c) => match non_string_text(&row, &text_field) {
+                        Some(reject) => Outcome::Rejected(reject),
+                        None => Outcome::Labeled(row, c),
+                    },
+                    rejected => rejected,
+                };
                 match outcome {
                     Outcome::Labeled(row, c) => {
                         rows_out += 1;
@@ -230,10 +252,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         writer.write(&source, &row, &c)?;
                     }
                     Outcome::Rejected(r) => {
+                        errors += 1;
                         writer.write_reject(&r)?;
-                        rejects
-                            .write(&source, &r)
-                            .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                        if write_rejects {
+                            rejects
+                                .write(&source, &r)
+                                .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                        }
                     }
                 }
                 if rows_in % 64 == 0 {
@@ -273,10 +298,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
             rows_in as f64 / seconds.max(1e-9)
         );
     }
-    Ok(if rejected > 0 {
+    if args.mapper && !args.quiet && errors > rejected {
+        eprintln!("heihui: {errors} error lines written in place of bad input lines");
+    }
+    Ok(if rejected > 0 && !args.mapper {
         ExitCode::from(EXIT_FOUND_PROBLEMS)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// A JSON line whose text field holds a number, an object or a list is not text: it gets an
+/// error line rather than a label for its JSON spelling.
+fn non_string_text(row: &heihui::input::Row, field: &str) -> Option<heihui::input::Reject> {
+    let heihui::input::Fields::Json(map) = &row.fields else {
+        return None;
+    };
+    let value = map.get(field)?;
+    let kind = match value {
+        serde_json::Value::String(_) | serde_json::Value::Null => return None,
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    };
+    Some(heihui::input::Reject {
+        line: row.line,
+        reason: format!("field \"{field}\" is {kind}, not a string: quote the text"),
+        raw: serde_json::Value::Object(map.clone()).to_string(),
     })
 }
 

@@ -9,4 +9,5 @@ mod contacts;
 mod corpus;
 mod data;
 mod label;
+mod mapper;
 mod model;
