@@ -8,11 +8,13 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::clues::{self, Contact};
 use crate::corpus::Corpus;
 use crate::decide::{Decision, Evidence, Verdict};
 use crate::error::Result;
 use crate::label::Label;
 use crate::matcher::{Hit, Matcher};
+use crate::mining::minhash::{MinHasher, Signature};
 use crate::model::checks::{all_finite, not_finite, PROBE_TEXT};
 use crate::model::ngram::NgramModel;
 use crate::model::{Model, Probabilities, UnusedWeights, DEFAULT_BATCH_SIZE};
@@ -25,6 +27,8 @@ pub struct Classifier {
     model: Model,
     ngram: Option<NgramModel>,
     decision: Decision,
+    /// Computes each text's MinHash signature when set (campaigns, `lsh` keys).
+    sketch: Option<MinHasher>,
 }
 
 /// A text made ready for inference.
@@ -37,6 +41,10 @@ pub struct Prepared {
     pub windows: Vec<Vec<u32>>,
     /// The n-gram model's probabilities, where there is one.
     pub ngram: Option<Probabilities>,
+    /// Contacts in the text, with spans in the original text.
+    pub contacts: Vec<Contact>,
+    /// The normalised text's MinHash signature, when the classifier sketches.
+    pub signature: Option<Signature>,
 }
 
 /// The outcome for one text.
@@ -47,6 +55,11 @@ pub struct Classification {
     pub verdict: Verdict,
     /// The phrase hits the decision used.
     pub hits: Vec<Hit>,
+    /// Contacts in the text: phones, WeChat and QQ accounts, links.
+    pub contacts: Vec<Contact>,
+    /// The normalised text's MinHash signature, when the classifier sketches.
+    #[serde(skip)]
+    pub signature: Option<Signature>,
     /// Why, in words.
     pub reason: String,
     /// What the decision rested on.
@@ -82,6 +95,7 @@ impl Classifier {
             decision,
             ngram,
             model,
+            sketch: None,
         };
         classifier.classify(&[PROBE_TEXT])?;
         Ok(classifier)
@@ -110,7 +124,20 @@ impl Classifier {
             model,
             ngram,
             decision,
+            sketch: None,
         }
+    }
+
+    /// Also computes each text's MinHash signature (in [`Classifier::prepare`], so on the
+    /// pipeline's preparation threads).
+    pub fn with_sketch(mut self, hasher: MinHasher) -> Self {
+        self.sketch = Some(hasher);
+        self
+    }
+
+    /// The MinHash hasher in use, if any.
+    pub fn sketch(&self) -> Option<&MinHasher> {
+        self.sketch.as_ref()
     }
 
     /// The loaded transformer.
@@ -141,6 +168,8 @@ impl Classifier {
                 hits: Vec::new(),
                 windows: Vec::new(),
                 ngram: None,
+                contacts: Vec::new(),
+                signature: None,
             };
         }
         Prepared {
@@ -150,6 +179,11 @@ impl Classifier {
                 .ngram
                 .as_ref()
                 .map(|m| m.probabilities(normalized.as_str())),
+            contacts: clues::extract(text, &normalized),
+            signature: self
+                .sketch
+                .as_ref()
+                .and_then(|h| h.signature(normalized.as_str())),
         }
     }
 
@@ -190,6 +224,8 @@ impl Classifier {
                     Classification {
                         verdict,
                         hits: prep.hits,
+                        contacts: prep.contacts,
+                        signature: prep.signature,
                         reason,
                         evidence,
                     }
@@ -227,6 +263,8 @@ pub fn empty_text() -> Classification {
             needs_review: false,
         },
         hits: Vec::new(),
+        contacts: Vec::new(),
+        signature: None,
         reason: "empty".into(),
         evidence: Evidence {
             transformer: probabilities,

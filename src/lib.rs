@@ -6,13 +6,15 @@
 //! [`normalize()`] (canonical form with an offset map back to the original) ->
 //! [`segment`] (jieba, corpus phrases as words) -> [`matcher`] (corpus phrase hits with
 //! original spans) -> [`encode`] (tokenizer) -> [`model`] (candle BERT classifier) ->
-//! [`decide`] (probabilities + weighted hits -> label, confidence, reasons). [`train`] and
+//! [`decide`] (probabilities + weighted hits -> label, confidence, reasons); [`clues`] finds
+//! each row's contacts and [`mining`] works across rows (linked groups, campaigns). [`train`] and
 //! [`eval`] build and measure models. The phrase corpus itself is read, checked and edited by [`corpus`] and
 //! [`variants`]; labelled data is read and checked by [`data`].
 
 pub mod augment;
 pub mod builtin;
 pub mod classify;
+pub mod clues;
 pub mod corpus;
 pub mod data;
 pub mod decide;
@@ -23,6 +25,7 @@ pub mod fs;
 pub mod input;
 pub mod label;
 pub mod matcher;
+pub mod mining;
 pub mod model;
 pub mod normalize;
 pub mod output;

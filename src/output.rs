@@ -49,13 +49,14 @@ pub struct OutputSettings {
 }
 
 /// The columns heihui adds, after the input's own: label, confidence, one `p_<label>` per
-/// label, needs_review, hits and, with [`Explain::On`], reason. A name the input already
+/// label, needs_review, hits, contacts and, with [`Explain::On`], reason. A name the input already
 /// uses (a gold `label` column, say) gets a `heihui_` prefix, so no column is shadowed.
 pub fn added_columns(explain: Explain, existing: &[String]) -> Vec<String> {
     let mut cols = vec!["label".to_string(), "confidence".to_string()];
     cols.extend(Label::ALL.iter().map(|l| format!("p_{}", l.name())));
     cols.push("needs_review".into());
     cols.push("hits".into());
+    cols.push("contacts".into());
     if explain == Explain::On {
         cols.push("reason".into());
     }
@@ -79,6 +80,9 @@ pub fn compact_hits(c: &Classification) -> String {
         .join("; ")
 }
 
+/// Characters of a rejected line kept in its JSON error line.
+pub const RAW_CHARS: usize = 200;
+
 /// Characters a spreadsheet reads as the start of a formula.
 const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
 
@@ -90,6 +94,11 @@ fn risky(cell: &str) -> bool {
         || cell
             .trim_start_matches([' ', '\t', '\u{3000}'])
             .starts_with(FORMULA_STARTS)
+}
+
+/// A cell as written to CSV with the formula guard on.
+pub fn guard_cell(cell: &str) -> String {
+    guard(cell, FormulaGuard::On).into_owned()
 }
 
 fn guard(cell: &str, guard: FormulaGuard) -> std::borrow::Cow<'_, str> {
@@ -110,6 +119,8 @@ pub struct LabelWriter {
     table: Option<csv::Writer<Box<dyn Write + Send>>>,
     lines: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
     name: String,
+    /// Writes each row's MinHash band keys (`lsh`) in JSON lines when set.
+    lsh: Option<crate::mining::minhash::MinHasher>,
 }
 
 impl std::fmt::Debug for LabelWriter {
@@ -146,6 +157,7 @@ impl LabelWriter {
             table: None,
             lines: None,
             name: name.to_string(),
+            lsh: None,
             settings,
         };
         match writer.settings.format {
@@ -176,6 +188,13 @@ impl LabelWriter {
         Ok(writer)
     }
 
+    /// Also writes each row's MinHash band keys, `"lsh": ["b0:...", ...]`, in JSON lines
+    /// (from the classification's signature; empty for texts too short to compare).
+    pub fn with_lsh(mut self, hasher: crate::mining::minhash::MinHasher) -> Self {
+        self.lsh = Some(hasher);
+        self
+    }
+
     /// Writes one labelled row.
     ///
     /// # Errors
@@ -202,6 +221,7 @@ impl LabelWriter {
             values.extend(v.probabilities.iter().map(|&p| round(p).into()));
             values.push(v.needs_review.into());
             values.push(serde_json::to_value(&c.hits).expect("hits serialise"));
+            values.push(serde_json::to_value(&c.contacts).expect("contacts serialise"));
             if self.settings.explain == Explain::On {
                 values.push(c.reason.clone().into());
             }
@@ -212,6 +232,14 @@ impl LabelWriter {
                     key.clone()
                 };
                 object.insert(key, value);
+            }
+            if let Some(hasher) = &self.lsh {
+                let keys = c
+                    .signature
+                    .as_ref()
+                    .map(|sig| hasher.band_strings(sig))
+                    .unwrap_or_default();
+                object.insert("lsh".into(), keys.into());
             }
             serde_json::to_writer(&mut *lines, &object)
                 .map_err(|e| Error::io(&self.name, e.into()))?;
@@ -236,6 +264,7 @@ impl LabelWriter {
         record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
         record.push(v.needs_review.to_string());
         record.push(guard(&compact_hits(c), guard_mode).into_owned());
+        record.push(guard(&crate::clues::compact(&c.contacts), guard_mode).into_owned());
         if self.settings.explain == Explain::On {
             record.push(guard(&c.reason, guard_mode).into_owned());
         }
@@ -253,11 +282,25 @@ impl LabelWriter {
     /// A failed write.
     pub fn write_reject(&mut self, reject: &Reject) -> Result<()> {
         if let Some(lines) = &mut self.lines {
-            let object = serde_json::json!({
+            // `line` counts within this input (a partition, under a distributed engine), so
+            // the line's own id and a cut of the raw line say which record it was.
+            let id = serde_json::from_str::<serde_json::Value>(&reject.raw)
+                .ok()
+                .and_then(|v| v.get("id").cloned());
+            let mut object = serde_json::json!({
                 "error": reject.reason,
                 "line": reject.line,
                 "label": null,
             });
+            if let Some(id) = id {
+                object["id"] = id;
+            }
+            object["raw"] = reject
+                .raw
+                .chars()
+                .take(RAW_CHARS)
+                .collect::<String>()
+                .into();
             serde_json::to_writer(&mut *lines, &object)
                 .map_err(|e| Error::io(&self.name, e.into()))?;
             lines

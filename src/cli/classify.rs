@@ -22,7 +22,7 @@ pub struct Args {
     /// Texts to classify; one per line on standard input when none are given
     texts: Vec<String>,
     /// One JSON object per text: label, confidence, combined and model-only probabilities,
-    /// needs_review, hits, reason
+    /// needs_review, hits, contacts, reason
     #[arg(long)]
     json: bool,
     /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always or never
@@ -57,6 +57,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "contributions": contributions(classifier.decision(), &c),
                 "needs_review": c.verdict.needs_review,
                 "hits": c.hits,
+                "contacts": c.contacts,
                 "reason": c.reason,
             });
             writeln!(out, "{line}")?;
@@ -214,6 +215,17 @@ fn write_human(
             hit.category,
             hit.weight,
             hit.kind.name()
+        )?;
+    }
+    if !c.contacts.is_empty() {
+        writeln!(
+            out,
+            "    contacts: {}",
+            c.contacts
+                .iter()
+                .map(|k| format!("{}:{} ({})", k.kind, k.value, &text[k.start..k.end]))
+                .collect::<Vec<_>>()
+                .join("; ")
         )?;
     }
     if c.hits.is_empty() && c.reason == "empty" {

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use heihui::classify::Classifier;
-use heihui::input::{Format, InputReader, InputSpec};
+use heihui::input::Format;
 use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
@@ -70,6 +70,11 @@ pub struct Args {
     /// No progress bar and no summary
     #[arg(long, short)]
     quiet: bool,
+    /// Run as a mapper (Spark RDD.pipe, Hadoop Streaming): every line is answered, a bad one
+    /// by an error line with its id and raw text; exit 0 unless set-up fails (2); no rejects
+    /// file unless --rejects is given
+    #[arg(long)]
+    mapper: bool,
     #[command(flatten)]
     model: ModelArg,
     #[command(flatten)]
@@ -165,37 +170,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         heihui::fs::check_writable(&rejects_path(&args))?;
     }
     let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
-    let classifier = Classifier::load_with(&model, &corpus, args.model.unused_weights())?;
-    let specs: Vec<InputSpec> = args
-        .inputs
-        .iter()
-        .map(|i| InputSpec {
-            path: (i != "-").then(|| PathBuf::from(i)),
-            format: args.format,
-            text_column: args.text_column.clone(),
-            max_field_bytes: args.max_field_size,
-        })
-        .collect();
-    if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
-        bail!("standard input (-) can be read only once");
-    }
+    let mut classifier = Classifier::load_with(&model, &corpus, args.model.unused_weights())?;
     // Open every input first, so a missing file or column stops the run before any output.
-    let mut inputs = specs
-        .iter()
-        .map(InputReader::open)
-        .collect::<heihui::Result<Vec<_>>>()?;
+    let (specs, mut inputs) = super::batch::open_inputs(
+        &args.inputs,
+        args.format,
+        args.text_column.as_deref(),
+        args.max_field_size,
+    )?;
     let first = &inputs[0];
-    for other in &inputs[1..] {
-        if other.header() != first.header() {
-            bail!(
-                "{} has columns {:?} but {} has {:?}: label files with different columns separately",
-                other.name(),
-                other.header(),
-                first.name(),
-                first.header()
-            );
-        }
-    }
     // `--format` names both sides; without it the output's extension decides, so
     // `-o out.jsonl` writes JSON lines whatever the input was.
     let format = args
@@ -232,6 +215,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .as_ref()
         .map_or("<stdout>".into(), |p| p.display().to_string());
     let mut writer = LabelWriter::new(sink, &out_name, settings, &header)?;
+    if format == Format::Jsonl {
+        // Band keys beside the contacts, so a distributed engine can group near duplicates.
+        let hasher =
+            heihui::mining::minhash::MinHasher::new(heihui::mining::campaigns::DEFAULT_THRESHOLD);
+        classifier = classifier.with_sketch(hasher.clone());
+        writer = writer.with_lsh(hasher);
+    }
+    let write_rejects = !args.mapper || args.rejects.is_some();
+    let mut errors = 0u64;
     let mut rejects = Rejects {
         path: rejects_path(&args),
         writer: None,
@@ -261,8 +253,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         for input in &mut inputs {
             let source = input.name().to_string();
             bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
+            let text_field = input.text_column().to_string();
             pipeline::run(&classifier, input, &pipeline_settings, |outcome| {
                 rows_in += 1;
+                let outcome = match outcome {
+                    Outcome::Labeled(row, c) => match non_string_text(&row, &text_field) {
+                        Some(reject) => Outcome::Rejected(reject),
+                        None => Outcome::Labeled(row, c),
+                    },
+                    rejected => rejected,
+                };
                 match outcome {
                     Outcome::Labeled(row, c) => {
                         rows_out += 1;
@@ -271,10 +271,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                         writer.write(&source, &row, &c)?;
                     }
                     Outcome::Rejected(r) => {
+                        errors += 1;
                         writer.write_reject(&r)?;
-                        rejects
-                            .write(&source, &r)
-                            .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                        if write_rejects {
+                            rejects
+                                .write(&source, &r)
+                                .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                        }
                     }
                 }
                 if rows_in % 64 == 0 {
@@ -298,7 +301,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     match rejects.writer.take() {
         Some(w) => w.finish()?,
         // Rejects left by an earlier run would pass for this run's.
-        None => remove_stale(&rejects.path)?,
+        None if write_rejects => remove_stale(&rejects.path)?,
+        None => {}
     }
     if !args.quiet {
         let seconds = started.elapsed().as_secs_f64();
@@ -313,7 +317,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             rows_in as f64 / seconds.max(1e-9)
         );
     }
-    Ok(if rejected > 0 {
+    if args.mapper && !args.quiet && errors > rejected {
+        eprintln!("heihui: {errors} error lines written in place of bad input lines");
+    }
+    Ok(if rejected > 0 && !args.mapper {
         ExitCode::from(EXIT_FOUND_PROBLEMS)
     } else {
         ExitCode::SUCCESS
@@ -328,4 +335,25 @@ fn remove_stale(path: &Path) -> Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// A JSON line whose text field holds a number, an object or a list is not text: it gets an
+/// error line rather than a label for its JSON spelling.
+fn non_string_text(row: &heihui::input::Row, field: &str) -> Option<heihui::input::Reject> {
+    let heihui::input::Fields::Json(map) = &row.fields else {
+        return None;
+    };
+    let value = map.get(field)?;
+    let kind = match value {
+        serde_json::Value::String(_) | serde_json::Value::Null => return None,
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    };
+    Some(heihui::input::Reject {
+        line: row.line,
+        reason: format!("field \"{field}\" is {kind}, not a string: quote the text"),
+        raw: serde_json::Value::Object(map.clone()).to_string(),
+    })
 }

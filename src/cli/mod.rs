@@ -1,7 +1,10 @@
 //! The command line: clap types live here and stop here; each subcommand's file resolves its
 //! arguments into the library's plain settings and wires the stages together.
 
+mod batch;
+mod campaigns;
 mod classify;
+mod clues;
 mod colour;
 mod completions;
 mod corpus;
@@ -41,6 +44,10 @@ struct Cli {
 enum Command {
     /// Label complaint files in batch (the main job).
     Label(Box<label::Args>),
+    /// Contacts that recur across rows and the groups of rows they link.
+    Clues(Box<clues::Args>),
+    /// Waves of template complaints: clusters of near-duplicate texts.
+    Campaigns(Box<campaigns::Args>),
     /// Classify texts one at a time and show why.
     Classify(Box<classify::Args>),
     /// Cut texts into words with jieba, corpus phrases kept whole.
@@ -72,6 +79,8 @@ pub fn run() -> Result<ExitCode> {
     signals::clean_up_on_signal();
     match cli.command {
         Command::Label(args) => label::run(*args),
+        Command::Clues(args) => clues::run(*args),
+        Command::Campaigns(args) => campaigns::run(*args),
         Command::Classify(args) => classify::run(*args),
         Command::Segment(args) => segment::run(args),
         Command::Match(args) => r#match::run(args),
@@ -130,6 +139,31 @@ impl std::ops::Deref for Resolved {
     fn deref(&self) -> &Path {
         &self.path
     }
+}
+
+/// Writes a report to `path` (through a temporary file renamed at the end, so a failed run
+/// leaves no half file) or to stdout.
+///
+/// # Errors
+/// A failed write, or what `write` returns.
+pub fn write_output(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<()> {
+    match path {
+        Some(path) => {
+            let mut file = heihui::fs::AtomicFile::create(path)?;
+            write(&mut file)?;
+            file.commit()?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            write(&mut out)?;
+            std::io::Write::flush(&mut out)?;
+        }
+    }
+    Ok(())
 }
 
 /// Options every command that reads the corpus shares.

@@ -1,15 +1,19 @@
 //! The binary, end to end: every test runs the real `heihui` on fixtures it writes itself.
 
 mod builtin;
+mod campaigns;
 mod classify;
+mod clues;
 mod commands;
 mod common;
+mod contacts;
 mod corpus;
 mod data;
 mod files;
 mod input;
 mod json;
 mod label;
+mod mapper;
 mod model;
 mod model_checks;
 mod shell;

@@ -1,0 +1,349 @@
+//! What the commands that label whole files share (`label`, `clues`, `campaigns`): the input
+//! options, opening the inputs, running the pipeline over all of them with one progress bar,
+//! rejects, and which columns give a row's id, date and channel.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use heihui::classify::{Classification, Classifier};
+use heihui::input::{Fields, Format, InputReader, InputSpec, Row};
+use heihui::mining::RowRef;
+use heihui::output::RejectWriter;
+use heihui::pipeline::{self, Outcome, PipelineSettings};
+use heihui::Label;
+
+use super::progress::{LabelBar, Progress};
+use super::{CorpusArg, ModelArg};
+
+/// Input options of the commands that read whole files, as `label` has them.
+#[derive(Debug, clap::Args)]
+pub struct InputArgs {
+    /// Input files; `-` reads standard input
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// The column (or JSON field) holding the text
+    #[arg(long, value_name = "NAME")]
+    pub text_column: Option<String>,
+    /// Input format [default: from each file's extension]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Longest field read whole; a row with a longer one is one reject (512K, 64MiB, 1G)
+    #[arg(long, value_name = "SIZE", default_value = "64MiB",
+          value_parser = heihui::input::parse_size)]
+    pub max_field_size: usize,
+    /// Preparation threads (normalise, match, tokenise) running beside inference
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Texts per forward pass
+    #[arg(long, default_value_t = heihui::model::DEFAULT_BATCH_SIZE)]
+    pub batch_size: usize,
+    /// Where unreadable rows go [default: beside the output, else beside the first input,
+    /// NAME.rejects.csv]
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// No progress bar and no summary
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub corpus: CorpusArg,
+}
+
+/// Opens every input before any work, so a missing file or column stops the run at once;
+/// inputs must share their columns.
+///
+/// # Errors
+/// An unreadable input, standard input named twice, or inputs with different columns.
+pub fn open_inputs(
+    inputs: &[String],
+    format: Option<Format>,
+    text_column: Option<&str>,
+    max_field_bytes: usize,
+) -> Result<(Vec<InputSpec>, Vec<InputReader>)> {
+    let specs: Vec<InputSpec> = inputs
+        .iter()
+        .map(|i| InputSpec {
+            path: (i != "-").then(|| PathBuf::from(i)),
+            format,
+            text_column: text_column.map(str::to_string),
+            max_field_bytes,
+        })
+        .collect();
+    if specs.iter().filter(|s| s.path.is_none()).count() > 1 {
+        bail!("standard input (-) can be read only once");
+    }
+    let readers = specs
+        .iter()
+        .map(InputReader::open)
+        .collect::<heihui::Result<Vec<_>>>()?;
+    let first = &readers[0];
+    for other in &readers[1..] {
+        if other.header() != first.header() {
+            bail!(
+                "{} has columns {:?} but {} has {:?}: label files with different columns separately",
+                other.name(),
+                other.header(),
+                first.name(),
+                first.header()
+            );
+        }
+    }
+    Ok((specs, readers))
+}
+
+/// The rejects file: `--rejects`, else beside the output, else beside the first input.
+pub fn rejects_path(args: &InputArgs, output: Option<&Path>) -> PathBuf {
+    if let Some(path) = &args.rejects {
+        return path.clone();
+    }
+    let beside = |p: &Path| {
+        let stem = p
+            .file_stem()
+            .map_or("heihui".into(), |s| s.to_string_lossy().into_owned());
+        p.with_file_name(format!("{stem}.rejects.csv"))
+    };
+    match (output, args.inputs.first()) {
+        (Some(out), _) => beside(out),
+        (None, Some(input)) if input != "-" => beside(Path::new(input)),
+        _ => PathBuf::from("heihui-rejects.csv"),
+    }
+}
+
+/// Refuses a file to be written that is an input (under any name), before any work.
+///
+/// # Errors
+/// The clash, naming both.
+pub fn check_written(inputs: &[String], written: &[(&str, &Path)]) -> Result<()> {
+    for input in inputs.iter().filter(|i| *i != "-") {
+        for (what, path) in written {
+            if heihui::fs::same_file(Path::new(input), path) {
+                bail!(
+                    "{what} {} is the input {input}: it would overwrite the input; choose another",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Which columns (or JSON fields) give a row's id, date and channel.
+#[derive(Debug, Clone, Default)]
+pub struct RefColumns {
+    id: Option<String>,
+    date: Option<String>,
+    channel: Option<String>,
+    header: Vec<String>,
+    /// Prefix ids with the source when several inputs are read.
+    several: bool,
+}
+
+const ID_COLUMNS: &[&str] = &[
+    "id",
+    "row_id",
+    "uuid",
+    "编号",
+    "序号",
+    "投诉编号",
+    "工单号",
+    "单号",
+    "no",
+];
+const DATE_COLUMNS: &[&str] = &[
+    "date",
+    "time",
+    "created_at",
+    "created",
+    "timestamp",
+    "datetime",
+    "日期",
+    "时间",
+    "投诉时间",
+    "创建时间",
+    "发布时间",
+];
+const CHANNEL_COLUMNS: &[&str] = &[
+    "channel",
+    "platform",
+    "source_channel",
+    "渠道",
+    "来源",
+    "平台",
+    "投诉渠道",
+];
+
+impl RefColumns {
+    /// Finds the columns in `reader`'s header (for JSON lines, fields are looked up by the
+    /// same names in each row).
+    pub fn find(reader: &InputReader, several: bool) -> Self {
+        let header = reader.header().to_vec();
+        let pick = |names: &[&str]| -> Option<String> {
+            if header.is_empty() {
+                return Some(names.join("\u{0}"));
+            }
+            names.iter().find_map(|n| {
+                header
+                    .iter()
+                    .find(|h| h.trim().eq_ignore_ascii_case(n))
+                    .cloned()
+            })
+        };
+        RefColumns {
+            id: pick(ID_COLUMNS),
+            date: pick(DATE_COLUMNS),
+            channel: pick(CHANNEL_COLUMNS),
+            header,
+            several,
+        }
+    }
+
+    /// A row's value in `column`, trimmed; none when empty.
+    fn field(&self, row: &Row, column: &Option<String>) -> Option<String> {
+        let column = column.as_ref()?;
+        let value = match &row.fields {
+            Fields::Table(fields) => {
+                let i = self.header.iter().position(|h| h == column)?;
+                fields.get(i).cloned()
+            }
+            Fields::Json(map) => column.split('\u{0}').find_map(|name| match map.get(name)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Null => None,
+                other => Some(other.to_string()),
+            }),
+        }?;
+        let value = value.trim().to_string();
+        (!value.is_empty()).then_some(value)
+    }
+
+    /// The row's id (the id column's value, else its line), date and channel.
+    pub fn row_ref(&self, source: &str, row: &Row) -> RowRef {
+        let id = self
+            .field(row, &self.id)
+            .unwrap_or_else(|| row.line.to_string());
+        RowRef {
+            id: if self.several {
+                format!("{source}:{id}")
+            } else {
+                id
+            },
+            date: self.field(row, &self.date),
+            channel: self.field(row, &self.channel),
+        }
+    }
+}
+
+/// What a run over all inputs counted.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Records read.
+    pub rows_in: u64,
+    /// Records labelled.
+    pub labelled: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Labelled rows per label.
+    pub per_label: [u64; 3],
+    /// Labelled rows whose text was empty.
+    pub empty: u64,
+}
+
+impl Totals {
+    /// `heihui: N rows in, ...` as `label` prints it.
+    pub fn summary(&self, rejects: &Path, seconds: f64) -> String {
+        let labels: Vec<String> = Label::ALL
+            .iter()
+            .map(|l| format!("{} {}", l.name(), self.per_label[l.index()]))
+            .collect();
+        format!(
+            "heihui: {} rows in, {} labelled, {} rejected{}; {}; {} without text; {:.0} rows/s",
+            self.rows_in,
+            self.labelled,
+            self.rejected,
+            if self.rejected > 0 {
+                format!(" (see {})", rejects.display())
+            } else {
+                String::new()
+            },
+            labels.join(", "),
+            self.empty,
+            self.rows_in as f64 / seconds.max(1e-9)
+        )
+    }
+}
+
+/// Labels every row of every input with one progress bar, sending unreadable rows to the
+/// rejects file (opened on the first) and calling `each` with every labelled row.
+///
+/// # Errors
+/// A pipeline failure, an unwritable rejects file, or the first error `each` returns.
+pub fn label_all(
+    args: &InputArgs,
+    classifier: &Classifier,
+    specs: &[InputSpec],
+    inputs: &mut [InputReader],
+    rejects: &Path,
+    mut each: impl FnMut(&RowRef, &Row, &Classification) -> Result<()>,
+) -> Result<Totals> {
+    let mode = Progress::from_quiet(args.quiet);
+    let total_bytes: Option<u64> = specs
+        .iter()
+        .map(|s| {
+            s.path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+        })
+        .sum();
+    let mut bar = LabelBar::new(total_bytes, mode);
+    let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let settings = PipelineSettings {
+        threads: args.threads,
+        batch_size: args.batch_size,
+        bytes_done: Some(bytes_done.clone()),
+        ..PipelineSettings::default()
+    };
+    let several = inputs.len() > 1;
+    let mut totals = Totals::default();
+    let mut writer: Option<RejectWriter> = None;
+    let mut done_bytes = 0u64;
+    let result = (|| -> Result<()> {
+        for input in inputs.iter_mut() {
+            let source = input.name().to_string();
+            let columns = RefColumns::find(input, several);
+            bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
+            pipeline::run(classifier, input, &settings, |outcome| {
+                totals.rows_in += 1;
+                match outcome {
+                    Outcome::Labeled(row, c) => {
+                        totals.labelled += 1;
+                        totals.per_label[c.verdict.label.index()] += 1;
+                        totals.empty += u64::from(row.text.trim().is_empty());
+                        each(&columns.row_ref(&source, &row), &row, &c)
+                            .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                    }
+                    Outcome::Rejected(r) => {
+                        totals.rejected += 1;
+                        if writer.is_none() {
+                            writer = Some(RejectWriter::create(rejects)?);
+                        }
+                        writer.as_mut().expect("just opened").write(&source, &r)?;
+                    }
+                }
+                if totals.rows_in % 64 == 0 {
+                    let bytes = bytes_done.load(std::sync::atomic::Ordering::Relaxed);
+                    bar.update(totals.rows_in, done_bytes + bytes);
+                }
+                Ok(())
+            })?;
+            done_bytes += input.bytes_read().get();
+        }
+        Ok(())
+    })();
+    bar.finish();
+    result?;
+    if let Some(w) = writer {
+        w.finish()?;
+    }
+    Ok(totals)
+}

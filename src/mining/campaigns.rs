@@ -1,0 +1,206 @@
+//! Campaigns: the same template complaint filed by many "clients", with the name, amount
+//! and platform changed. Each row's MinHash signature goes into LSH band tables; a row whose
+//! band key is already held by an earlier row is a candidate pair, kept when the two
+//! signatures' estimated Jaccard similarity reaches the threshold, and kept pairs are joined
+//! by union-find, so a cluster is every row reachable through verified pairs.
+//!
+//! Memory: one signature ([`PERMUTATIONS`] x 4 bytes) and one entry per band per row that
+//! has a signature, plus the row's id and label.
+
+use std::cmp::Reverse;
+use std::collections::HashMap;
+
+use super::minhash::{similarity, MinHasher, Signature, PERMUTATIONS};
+use super::{LabelCounts, RowRef, Span, UnionFind};
+use crate::label::Label;
+
+/// The default threshold on estimated Jaccard similarity. Chosen on the variants written by
+/// `benches/campaign_variants.py` (two seeds; BENCHMARKS.md, "Campaign threshold"): at 0.55
+/// every template copy (names, numbers, platform, punctuation changed, a clause added, a
+/// sentence moved) stays in its cluster (pair recall 1.000 on both) and pair precision is
+/// 0.992 and 0.987; at 0.5 precision falls to 0.833 on one seed as complaints sharing stock
+/// sentences merge, and at 0.6 recall falls to 0.750.
+pub const DEFAULT_THRESHOLD: f64 = 0.55;
+
+/// Characters of a campaign's example text kept.
+pub const EXAMPLE_CHARS: usize = 200;
+
+/// Collects rows and finds campaigns as they come.
+#[derive(Debug)]
+pub struct Campaigns {
+    hasher: MinHasher,
+    threshold: f64,
+    /// Per band: band key -> the first row that had it.
+    tables: Vec<HashMap<u64, u32>>,
+    /// Signatures of rows 0.., flat.
+    signatures: Vec<u32>,
+    rows: Vec<(RowRef, Label)>,
+    sets: UnionFind,
+    /// A text for each row that joined a pair, by row.
+    examples: HashMap<u32, String>,
+    unsigned: u64,
+}
+
+/// One campaign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Campaign {
+    /// Its number, from 1: biggest first.
+    pub campaign: usize,
+    /// Its rows' labels.
+    pub labels: LabelCounts,
+    /// First and last row, and dates.
+    pub span: Span,
+    /// A representative text.
+    pub example: String,
+    /// Every row in it, in input order.
+    pub row_ids: Vec<String>,
+}
+
+impl Campaign {
+    /// Rows in it.
+    pub fn size(&self) -> usize {
+        self.row_ids.len()
+    }
+}
+
+/// What [`Campaigns::finish`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CampaignReport {
+    /// Clusters of two or more rows, biggest first.
+    pub campaigns: Vec<Campaign>,
+    /// Rows too short to compare.
+    pub too_short: u64,
+}
+
+impl Campaigns {
+    /// Nothing seen yet; pairs are kept at estimated Jaccard `threshold` or above.
+    pub fn new(threshold: f64) -> Self {
+        let hasher = MinHasher::new(threshold);
+        let bands = hasher.banding().0;
+        Campaigns {
+            hasher,
+            threshold,
+            tables: vec![HashMap::new(); bands],
+            signatures: Vec::new(),
+            rows: Vec::new(),
+            sets: UnionFind::default(),
+            examples: HashMap::new(),
+            unsigned: 0,
+        }
+    }
+
+    /// The hasher, to compute signatures elsewhere (in the pipeline's workers).
+    pub fn hasher(&self) -> &MinHasher {
+        &self.hasher
+    }
+
+    /// Takes in one row with its signature (`None` for a text too short to compare).
+    pub fn add(&mut self, row: &RowRef, label: Label, text: &str, signature: Option<&Signature>) {
+        let Some(sig) = signature else {
+            self.unsigned += 1;
+            return;
+        };
+        let at = self.sets.push() as u32;
+        self.rows.push((row.clone(), label));
+        self.signatures.extend_from_slice(sig);
+        let mut checked: Vec<u32> = Vec::new();
+        let keys: Vec<(usize, u64)> = self.hasher.band_keys(sig).collect();
+        for (band, key) in keys {
+            match self.tables[band].get(&key) {
+                Some(&other) => {
+                    if checked.contains(&other) {
+                        continue;
+                    }
+                    checked.push(other);
+                    let theirs = &self.signatures
+                        [other as usize * PERMUTATIONS..(other as usize + 1) * PERMUTATIONS];
+                    if similarity(sig, theirs) >= self.threshold {
+                        self.sets.union(other as usize, at as usize);
+                        self.examples
+                            .entry(at)
+                            .or_insert_with(|| text.chars().take(EXAMPLE_CHARS).collect());
+                    }
+                }
+                None => {
+                    self.tables[band].insert(key, at);
+                }
+            }
+        }
+    }
+
+    /// The campaigns: clusters of two or more rows.
+    pub fn finish(mut self) -> CampaignReport {
+        let mut clusters: HashMap<usize, Vec<usize>> = HashMap::new();
+        for i in 0..self.sets.len() {
+            let root = self.sets.find(i);
+            clusters.entry(root).or_default().push(i);
+        }
+        let mut campaigns: Vec<(usize, Campaign)> = clusters
+            .into_values()
+            .filter(|rows| rows.len() >= 2)
+            .map(|rows| {
+                let mut labels = LabelCounts::default();
+                let mut span = Span::new(&self.rows[rows[0]].0);
+                for &r in &rows {
+                    labels.add(self.rows[r].1);
+                    span.extend(&self.rows[r].0);
+                }
+                let example = rows
+                    .iter()
+                    .find_map(|&r| self.examples.get(&(r as u32)))
+                    .cloned()
+                    .unwrap_or_default();
+                let campaign = Campaign {
+                    campaign: 0,
+                    labels,
+                    span,
+                    example,
+                    row_ids: rows.iter().map(|&r| self.rows[r].0.id.clone()).collect(),
+                };
+                (rows[0], campaign)
+            })
+            .collect();
+        campaigns.sort_by_key(|(first, c)| (Reverse(c.size()), *first));
+        for (n, (_, c)) in campaigns.iter_mut().enumerate() {
+            c.campaign = n + 1;
+        }
+        CampaignReport {
+            campaigns: campaigns.into_iter().map(|(_, c)| c).collect(),
+            too_short: self.unsigned,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+
+    fn add(c: &mut Campaigns, id: &str, text: &str) {
+        let sig = c.hasher().signature(normalize(text).as_str());
+        let row = RowRef {
+            id: id.into(),
+            ..RowRef::default()
+        };
+        c.add(&row, Label::MaliciousComplaint, text, sig.as_ref());
+    }
+
+    #[test]
+    fn template_copies_cluster_and_others_stay_apart() {
+        let mut c = Campaigns::new(DEFAULT_THRESHOLD);
+        add(&mut c, "1", "本人张三于2023年在某某贷借款5000元，平台收取砍头息和高额服务费，严重违规，要求退还全部利息，否则将向银保监会和人民银行投诉");
+        add(
+            &mut c,
+            "2",
+            "今天天气很好，我们一家人去公园散步，孩子们玩得很开心，晚上回家吃了火锅",
+        );
+        add(&mut c, "3", "本人李四于2024年在好借贷借款12000元，平台收取砍头息和高额服务费，严重违规！要求退还全部利息，否则将向银保监会和人民银行投诉");
+        add(&mut c, "4", "好的");
+        let report = c.finish();
+        assert_eq!(report.campaigns.len(), 1);
+        assert_eq!(report.campaigns[0].row_ids, ["1", "3"]);
+        assert_eq!(report.campaigns[0].labels.trade(), 2);
+        assert!(report.campaigns[0].example.contains("砍头息"));
+        assert_eq!(report.too_short, 1);
+    }
+}
