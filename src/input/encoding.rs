@@ -148,15 +148,18 @@ pub(crate) fn detect(peek: &[u8]) -> Detected {
 }
 
 /// UTF-16 without a byte-order mark, by its NUL bytes: ASCII (digits, delimiters, line
-/// ends, an ASCII header) in UTF-16 has a NUL in every other byte, on the same side, while
-/// UTF-8 and GB18030 text has none. The side with more NULs names the byte order, and the
-/// sample must then decode in it without a malformed sequence (CJK such as 一 U+4E00 and
-/// emoji surrogates put a few NULs on the other side).
+/// ends, an ASCII header) in UTF-16 is a NUL beside a byte under 0x80, on the same side in
+/// every pair, while UTF-8 and GB18030 text has no NULs. The side with more such pairs names
+/// the byte order, and the sample must then decode in it without a malformed sequence. Only
+/// NULs beside an ASCII byte count: emoji surrogates (😀 is D83D DE00) and a few CJK
+/// characters (一 is U+4E00) put NULs on the other side, but beside a byte of 0x80 or more,
+/// or rarely.
 fn utf16_by_nuls(peek: &[u8]) -> Option<&'static Encoding> {
+    let ascii = |nul: u8, other: u8| usize::from(nul == 0 && other != 0 && other < 0x80);
     let (mut high, mut low) = (0usize, 0usize);
     for pair in peek.chunks_exact(2) {
-        low += usize::from(pair[1] == 0);
-        high += usize::from(pair[0] == 0);
+        low += ascii(pair[1], pair[0]);
+        high += ascii(pair[0], pair[1]);
     }
     let order = match (low, high) {
         (l, h) if l >= 4 && l > 2 * h => UTF_16LE,
