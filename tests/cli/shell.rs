@@ -89,7 +89,9 @@ fn man_names_an_unknown_command_and_the_known_ones() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.starts_with("heihui: no command `heihui lable`: expected one of label, classify,"),
+        err.starts_with(
+            "heihui: no command `heihui lable`: expected one of label, clues, campaigns, classify,"
+        ),
         "{err}"
     );
 }
