@@ -17,4 +17,5 @@ mod mapper;
 mod model;
 mod model_checks;
 mod shell;
+mod snapshots;
 mod terminal;
