@@ -436,36 +436,153 @@ mod tests {
         })
     }
 
-    /// input, phrase expected to fire (None: nothing of that phrase may fire), kind.
-    const FIRES: &[(&str, &str, HitKind)] = &[
-        ("专业停息挂账", "停息挂账", HitKind::Exact),
-        ("停*息 挂.账", "停息挂账", HitKind::Evasion),
-        ("停❤息挂账", "停息挂账", HitKind::Evasion),
-        ("債務優化找我", "债务优化", HitKind::Evasion),
-        ("债-务-优-化", "债务优化", HitKind::Evasion),
-        ("亭息挂帐", "停息挂账", HitKind::Variant),
-        ("停息挂帐", "停息挂账", HitKind::Variant),
-        ("正信修复", "征信修复", HitKind::Variant),
-        ("征亻言修复", "征信修复", HitKind::Variant),
-        ("了解一下 txgz", "停息挂账", HitKind::Pinyin),
-        ("TXGZ找我", "停息挂账", HitKind::Pinyin),
-        ("t x g z", "停息挂账", HitKind::Pinyin),
-        ("t.x.g.z", "停息挂账", HitKind::Pinyin),
-        ("tingxiguazhang", "停息挂账", HitKind::Pinyin),
-        ("ting xi gua zhang", "停息挂账", HitKind::Pinyin),
-        ("ＺＷＹＨ", "债务优化", HitKind::Pinyin),
-        ("zwyh888", "债务优化", HitKind::Pinyin),
-        ("🅃🅇🄶🅉", "停息挂账", HitKind::Pinyin),
-        ("协 商 减 免", "协商减免", HitKind::Evasion),
-        ("全部息费减免", "全部息费减免", HitKind::Exact),
-        ("只还本金", "只还本金", HitKind::Exact),
-        ("加薇信", "加微信", HitKind::Variant),
-        ("加V信", "加微信", HitKind::Variant),
-        ("谨防上当", "谨防", HitKind::Exact),
-        ("我已经上岸了", "上岸", HitKind::Exact),
-        ("帮你上岸", "帮你上岸", HitKind::Exact),
-        ("设置呼叫转移", "设置呼叫转移", HitKind::Exact),
-        ("手机开了呼叫转移", "呼叫转移", HitKind::Exact),
+    /// Named cases: the input and every hit it must give, in order, as (phrase, kind, byte
+    /// span of the original text). An extra, missing or moved hit fails the case.
+    type Expected = &'static [(&'static str, HitKind, usize, usize)];
+    const FIRES: &[(&str, &str, Expected)] = &[
+        (
+            "exact phrase after other words",
+            "专业停息挂账",
+            &[("停息挂账", HitKind::Exact, 6, 18)],
+        ),
+        (
+            "symbols and spaces between characters",
+            "停*息 挂.账",
+            &[("停息挂账", HitKind::Evasion, 0, 15)],
+        ),
+        (
+            "an emoji between characters",
+            "停❤息挂账",
+            &[("停息挂账", HitKind::Evasion, 0, 15)],
+        ),
+        (
+            "traditional characters",
+            "債務優化找我",
+            &[("债务优化", HitKind::Evasion, 0, 12)],
+        ),
+        (
+            "dashes between characters",
+            "债-务-优-化",
+            &[("债务优化", HitKind::Evasion, 0, 15)],
+        ),
+        (
+            "two homophone variants",
+            "亭息挂帐",
+            &[("停息挂账", HitKind::Variant, 0, 12)],
+        ),
+        (
+            "one look-alike variant",
+            "停息挂帐",
+            &[("停息挂账", HitKind::Variant, 0, 12)],
+        ),
+        (
+            "homophone in a credit phrase",
+            "正信修复",
+            &[("征信修复", HitKind::Variant, 0, 12)],
+        ),
+        (
+            "a character split into its parts",
+            "征亻言修复",
+            &[("征信修复", HitKind::Variant, 0, 15)],
+        ),
+        (
+            "pinyin initials after a lure phrase",
+            "了解一下 txgz",
+            &[
+                ("了解一下", HitKind::Exact, 0, 12),
+                ("停息挂账", HitKind::Pinyin, 13, 17),
+            ],
+        ),
+        (
+            "upper-case initials",
+            "TXGZ找我",
+            &[("停息挂账", HitKind::Pinyin, 0, 4)],
+        ),
+        (
+            "initials with spaces",
+            "t x g z",
+            &[("停息挂账", HitKind::Pinyin, 0, 7)],
+        ),
+        (
+            "initials with dots",
+            "t.x.g.z",
+            &[("停息挂账", HitKind::Pinyin, 0, 7)],
+        ),
+        (
+            "full pinyin",
+            "tingxiguazhang",
+            &[("停息挂账", HitKind::Pinyin, 0, 14)],
+        ),
+        (
+            "full pinyin with spaces",
+            "ting xi gua zhang",
+            &[("停息挂账", HitKind::Pinyin, 0, 17)],
+        ),
+        (
+            "full-width initials",
+            "ＺＷＹＨ",
+            &[("债务优化", HitKind::Pinyin, 0, 12)],
+        ),
+        (
+            "initials with digits after",
+            "zwyh888",
+            &[("债务优化", HitKind::Pinyin, 0, 4)],
+        ),
+        (
+            "enclosed letters",
+            "🅃🅇🄶🅉",
+            &[("停息挂账", HitKind::Pinyin, 0, 16)],
+        ),
+        (
+            "spaces between every character",
+            "协 商 减 免",
+            &[("协商减免", HitKind::Evasion, 0, 15)],
+        ),
+        (
+            "a demand phrase",
+            "全部息费减免",
+            &[("全部息费减免", HitKind::Exact, 0, 18)],
+        ),
+        (
+            "principal-only demand",
+            "只还本金",
+            &[("只还本金", HitKind::Exact, 0, 12)],
+        ),
+        (
+            "a WeChat lure variant",
+            "加薇信",
+            &[("加微信", HitKind::Variant, 0, 9)],
+        ),
+        (
+            "a mixed Latin lure variant",
+            "加V信",
+            &[("加微信", HitKind::Variant, 0, 7)],
+        ),
+        (
+            "a warning phrase",
+            "谨防上当",
+            &[("谨防", HitKind::Exact, 0, 6)],
+        ),
+        (
+            "上岸 on its own",
+            "我已经上岸了",
+            &[("上岸", HitKind::Exact, 9, 15)],
+        ),
+        (
+            "the longer phrase wins over 上岸",
+            "帮你上岸",
+            &[("帮你上岸", HitKind::Exact, 0, 12)],
+        ),
+        (
+            "call forwarding instruction",
+            "设置呼叫转移",
+            &[("设置呼叫转移", HitKind::Exact, 0, 18)],
+        ),
+        (
+            "call forwarding inside a sentence",
+            "手机开了呼叫转移",
+            &[("呼叫转移", HitKind::Exact, 12, 24)],
+        ),
     ];
 
     /// input, phrase that must NOT fire.
@@ -494,12 +611,17 @@ mod tests {
 
     #[test]
     fn fires_table() {
-        for (input, phrase, kind) in FIRES {
-            let found = phrases_found(input);
-            assert!(
-                found.contains(&(phrase.to_string(), *kind)),
-                "{input:?} should hit {phrase} as {kind:?}, found {found:?}"
-            );
+        for (name, input, expected) in FIRES {
+            let found: Vec<(String, HitKind, usize, usize)> = matcher()
+                .find(input)
+                .into_iter()
+                .map(|h| (h.phrase, h.kind, h.start, h.end))
+                .collect();
+            let expected: Vec<(String, HitKind, usize, usize)> = expected
+                .iter()
+                .map(|&(p, k, s, e)| (p.to_string(), k, s, e))
+                .collect();
+            assert_eq!(found, expected, "{name}: {input:?}");
         }
     }
 
