@@ -92,6 +92,24 @@ pub fn open_inputs(
     Ok((specs, readers))
 }
 
+/// The inputs' size in bytes, for a progress bar; `None` when one is standard input.
+pub fn total_bytes(specs: &[InputSpec]) -> Option<u64> {
+    specs
+        .iter()
+        .map(|s| {
+            s.path
+                .as_ref()
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len())
+        })
+        .sum()
+}
+
+/// Whether a report is written as JSON lines: `--json`, or an output named `.jsonl`/`.json`.
+pub fn json_report(json: bool, output: Option<&Path>) -> bool {
+    json || output.and_then(Format::from_extension) == Some(Format::Jsonl)
+}
+
 /// The rejects file: `--rejects`, else beside the output, else beside the first input.
 pub fn rejects_path(args: &InputArgs, output: Option<&Path>) -> PathBuf {
     if let Some(path) = &args.rejects {
@@ -286,16 +304,7 @@ pub fn label_all(
     mut each: impl FnMut(&RowRef, &Row, &Classification) -> Result<()>,
 ) -> Result<Totals> {
     let mode = Progress::from_quiet(args.quiet);
-    let total_bytes: Option<u64> = specs
-        .iter()
-        .map(|s| {
-            s.path
-                .as_ref()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map(|m| m.len())
-        })
-        .sum();
-    let mut bar = LabelBar::new(total_bytes, mode);
+    let mut bar = LabelBar::new(total_bytes(specs), mode);
     let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let settings = PipelineSettings {
         threads: args.threads,

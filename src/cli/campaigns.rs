@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use heihui::classify::Classifier;
-use heihui::input::Format;
 use heihui::mining::campaigns::{Campaign, CampaignReport, Campaigns, DEFAULT_THRESHOLD};
 use heihui::Label;
 
@@ -77,8 +76,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
     )?;
     let report = campaigns.finish();
-    let json =
-        args.json || args.output.as_deref().and_then(Format::from_extension) == Some(Format::Jsonl);
+    let json = batch::json_report(args.json, args.output.as_deref());
     super::write_output(args.output.as_deref(), |out| {
         if json {
             write_json(out, &report)

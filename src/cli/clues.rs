@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use anyhow::Result;
 use heihui::classify::Classifier;
-use heihui::input::Format;
 use heihui::mining::links::{ContactSummary, Group, LinkReport, Links};
 use heihui::mining::Span;
 use heihui::Label;
@@ -71,8 +70,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
     )?;
     let report = links.finish(args.min_rows);
-    let json =
-        args.json || args.output.as_deref().and_then(Format::from_extension) == Some(Format::Jsonl);
+    let json = batch::json_report(args.json, args.output.as_deref());
     super::write_output(args.output.as_deref(), |out| {
         if json {
             write_json(out, &report)

@@ -230,16 +230,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
 
     let mode = Progress::from_quiet(args.quiet);
-    let total_bytes: Option<u64> = specs
-        .iter()
-        .map(|s| {
-            s.path
-                .as_ref()
-                .and_then(|p| std::fs::metadata(p).ok())
-                .map(|m| m.len())
-        })
-        .sum();
-    let mut bar = LabelBar::new(total_bytes, mode);
+    let mut bar = LabelBar::new(super::batch::total_bytes(&specs), mode);
     let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let pipeline_settings = PipelineSettings {
         threads: args.threads,
