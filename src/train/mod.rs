@@ -581,6 +581,7 @@ fn copy_transformer(from: &Path, to: &Path) -> Result<()> {
     if same {
         return Ok(());
     }
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
     for file in [
         "config.json",
         "tokenizer.json",

@@ -218,3 +218,32 @@ fn train_refuses_bad_arguments_before_reading_data() {
         assert!(!out.exists(), "{flag} {value}: nothing written");
     }
 }
+
+#[test]
+fn keep_transformer_writes_a_new_model_directory() {
+    let dir = scratch("keep_transformer");
+    let tiny = tiny_split(&dir, "train", 60);
+    let out = dir.join("refit").join("model");
+    let o = run(&[
+        "train",
+        "--init",
+        "models/heihui-zh-small",
+        "--keep-transformer",
+        "--train",
+        tiny.to_str().unwrap(),
+        "--dev",
+        tiny.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shipped = std::fs::read("models/heihui-zh-small/model.safetensors").unwrap();
+    assert_eq!(
+        std::fs::read(out.join("model.safetensors")).unwrap(),
+        shipped
+    );
+    for file in ["ngram.safetensors", "decision.json", "MODEL_CARD.md"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+}
