@@ -4,7 +4,7 @@
 //!
 //!     cargo run --release --example classify_batch
 
-use heihui::classify::Classifier;
+use heihui::classifier::Classifier;
 
 fn main() -> Result<(), heihui::Error> {
     // A program that runs many batches keeps the forward pass's freed buffers for reuse, as

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::Category;
 use crate::error::{Error, Result};
-use crate::label::Label;
+use crate::labels::Label;
 use crate::matcher::Hit;
 use crate::model::{softmax, Probabilities};
 

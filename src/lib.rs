@@ -9,11 +9,10 @@
 //! [`decide`] (probabilities + weighted hits -> label, confidence, reasons); [`clues`] finds
 //! each row's contacts and [`mining`] works across rows (linked groups, campaigns). [`train`] and
 //! [`eval`] build and measure models. The phrase corpus itself is read, checked and edited by [`corpus`] and
-//! [`variants`]; labelled data is read and checked by [`data`].
+//! [`corpus::variants`]; labelled data is read and checked by [`data`].
 
-pub mod augment;
 pub mod builtin;
-pub mod classify;
+pub mod classifier;
 pub mod clues;
 pub mod corpus;
 pub mod data;
@@ -23,7 +22,7 @@ pub mod error;
 pub mod eval;
 pub mod fs;
 pub mod input;
-pub mod label;
+pub mod labels;
 pub mod matcher;
 pub mod mining;
 pub mod model;
@@ -32,14 +31,11 @@ pub mod output;
 pub mod pipeline;
 pub mod rng;
 pub mod segment;
-pub mod solve;
-pub mod stats;
 pub mod train;
-pub mod variants;
 
 pub use corpus::{Category, Corpus, Phrase, Scope};
 pub use error::{Error, Result};
-pub use label::Label;
+pub use labels::Label;
 pub use matcher::{Hit, HitKind, Matcher};
 pub use normalize::{normalize, Normalized};
 pub use segment::{Hmm, Segmenter};

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
-use crate::classify::{Classification, Classifier, Prepared};
+use crate::classifier::{Classification, Classifier, Prepared};
 use crate::error::Result;
 use crate::input::{InputReader, Item, Reject, Row};
 

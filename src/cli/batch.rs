@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use heihui::classify::{Classification, Classifier};
+use heihui::classifier::{Classification, Classifier};
 use heihui::input::{Fields, Format, InputReader, InputSpec, Row};
 use heihui::mining::RowRef;
 use heihui::output::RejectWriter;

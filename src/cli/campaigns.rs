@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use heihui::classify::Classifier;
+use heihui::classifier::Classifier;
 use heihui::mining::campaigns::{Campaign, CampaignReport, Campaigns, DEFAULT_THRESHOLD};
 use heihui::Label;
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use heihui::classify::{Classification, Classifier};
+use heihui::classifier::{Classification, Classifier};
 use heihui::decide::Decision;
 use heihui::{Category, Label};
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use heihui::classify::Classifier;
+use heihui::classifier::Classifier;
 use heihui::mining::links::{ContactSummary, Group, LinkReport, Links};
 use heihui::mining::Span;
 use heihui::Label;

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use heihui::corpus::stats;
 use heihui::corpus::suggest::suggest;
 use heihui::corpus::Severity;
-use heihui::{data, stats, Category, Corpus, Matcher, Scope};
+use heihui::{data, Category, Corpus, Matcher, Scope};
 use heihui::{Hmm, Label, Segmenter};
 
 use super::progress::{rows_bar, Progress};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use heihui::classify::Classifier;
+use heihui::classifier::Classifier;
 use heihui::data::{read_labeled_column, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;

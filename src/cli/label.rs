@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use heihui::classify::Classifier;
+use heihui::classifier::Classifier;
 use heihui::input::Format;
 use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
 use heihui::pipeline::{self, Outcome, PipelineSettings};

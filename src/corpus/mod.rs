@@ -7,7 +7,9 @@
 //! phrase that only counts when it stands as a whole word by jieba's segmentation (上岸 fires
 //! in 已经上岸, not in 考研上岸). `#` comment lines stay attached to the phrase below them.
 
+pub mod stats;
 pub mod suggest;
+pub mod variants;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,10 +17,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::corpus::variants::VariantTable;
 use crate::error::{Error, Result};
-use crate::label::Label;
+use crate::labels::Label;
 use crate::normalize::normalize;
-use crate::variants::VariantTable;
 
 /// What a phrase is evidence of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Serialize;
 
 use crate::data::Example;
-use crate::label::Label;
+use crate::labels::Label;
 use crate::matcher::Matcher;
 use crate::normalize::normalize;
 use crate::segment::Segmenter;

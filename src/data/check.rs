@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::{read_labeled_lenient, Example, GENRES, HELD_OUT, NEAR_DUPLICATE_JACCARD, SPLITS};
 use crate::error::Result;
-use crate::label::Label;
+use crate::labels::Label;
 use crate::normalize::normalize;
 
 /// Length statistics of a split, in characters.

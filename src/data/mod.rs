@@ -10,7 +10,7 @@ pub use check::{check_dir, near_duplicates, CheckReport, Lengths, Problem, Split
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::label::Label;
+use crate::labels::Label;
 
 /// Two rows whose character-trigram sets overlap more than this (Jaccard) are near
 /// duplicates.
@@ -179,7 +179,7 @@ pub fn read_labeled_lenient_column(
             let label = field(label_col, "label")?;
             let label: Label = label
                 .parse()
-                .map_err(|e: crate::label::UnknownLabel| format!("column label: {e}"))?;
+                .map_err(|e: crate::labels::UnknownLabel| format!("column label: {e}"))?;
             let id = match id_col {
                 Some(col) => field(col, "id")?,
                 None => (row - 1).to_string(),

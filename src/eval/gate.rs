@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::label::Label;
+use crate::labels::Label;
 
 /// What a gate measures.
 #[derive(Debug, Clone, Copy, PartialEq)]

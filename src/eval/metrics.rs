@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::label::Label;
+use crate::labels::Label;
 
 use super::gate::{GateMetric, Measure, Measured};
 

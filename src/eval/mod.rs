@@ -9,11 +9,11 @@ pub mod tune;
 
 use serde::Serialize;
 
-use crate::classify::Classifier;
+use crate::classifier::Classifier;
 use crate::data::Example;
 use crate::decide::{corpus_only, Decision, Evidence, Verdict};
 use crate::error::Result;
-use crate::label::Label;
+use crate::labels::Label;
 use crate::matcher::Hit;
 use crate::model::argmax;
 

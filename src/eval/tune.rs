@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::decide::{Decision, Evidence, Stack};
 use crate::error::{Error, Result};
-use crate::label::Label;
+use crate::labels::Label;
 use crate::rng::Rng;
 
 use super::metrics::Metrics;
@@ -133,11 +133,11 @@ fn solve_stack(problem: &StackProblem) -> Result<Vec<f64>> {
         start[k * 5 + 2] = 0.5;
         start[k * 5 + 3] = if k == 0 { 0.0 } else { 0.5 };
     }
-    let tolerance = crate::solve::Tolerance {
+    let tolerance = crate::model::solve::Tolerance {
         grad: 1e-8,
         cost: 1e-12,
     };
-    let w = crate::solve::minimize(
+    let w = crate::model::solve::minimize(
         start,
         500,
         tolerance,

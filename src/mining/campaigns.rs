@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use super::minhash::{similarity, MinHasher, Signature, PERMUTATIONS};
 use super::{LabelCounts, RowRef, Span, UnionFind};
-use crate::label::Label;
+use crate::labels::Label;
 
 /// The default threshold on estimated Jaccard similarity. Chosen on the variants written by
 /// `benches/campaign_variants.py` (two seeds; BENCHMARKS.md, "Campaign threshold"): at 0.55

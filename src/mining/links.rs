@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::{LabelCounts, RowRef, Span, UnionFind};
 use crate::clues::{Contact, ContactKind};
-use crate::label::Label;
+use crate::labels::Label;
 
 /// Example rows kept per contact.
 pub const EXAMPLES: usize = 3;

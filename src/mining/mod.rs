@@ -8,7 +8,7 @@ pub mod campaigns;
 pub mod links;
 pub mod minhash;
 
-use crate::label::Label;
+use crate::labels::Label;
 
 /// Where one row came from, for reports: its id (the id column's value where one exists,
 /// else its line), and its date and channel where the input has such columns.

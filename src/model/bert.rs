@@ -19,9 +19,9 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{embedding, Embedding, VarBuilder};
 
-use super::attention::{PackedAttention, Queries, Span};
 use super::config::{Config, HiddenAct};
-use super::kernels::{AddLayerNorm, BiasGelu};
+use super::packed::attention::{PackedAttention, Queries, Span};
+use super::packed::kernels::{AddLayerNorm, BiasGelu};
 use crate::rng::Rng;
 
 /// How a forward pass runs.

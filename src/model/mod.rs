@@ -5,12 +5,12 @@
 //! models, `decision.json`, `metrics.json` and `MODEL_CARD.md`.
 
 pub mod allocator;
-pub mod attention;
 pub mod bert;
 pub mod checks;
 pub mod config;
-pub mod kernels;
 pub mod ngram;
+pub mod packed;
+pub mod solve;
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ use candle_nn::VarBuilder;
 
 use crate::encode::Encoder;
 use crate::error::{Error, Result};
-use crate::label::Label;
+use crate::labels::Label;
 
 pub use bert::{BertClassifier, Mode, Packed};
 pub use checks::UnusedWeights;

@@ -12,14 +12,14 @@ use candle_core::{DType, Device, Tensor, D};
 use candle_nn::{Optimizer, VarBuilder, VarMap};
 use serde::Serialize;
 
+pub mod augment;
 mod card;
 mod schedule;
 
 use card::write_results;
 use schedule::{class_weights, learning_rate, length_bucketed_batches};
 
-use crate::augment::Augmenter;
-use crate::classify::Classifier;
+use crate::classifier::Classifier;
 use crate::corpus::Corpus;
 use crate::data::{read_labeled, Example};
 use crate::decide::Decision;
@@ -27,7 +27,7 @@ use crate::encode::{load_chars, Encoder};
 use crate::error::{Error, Result};
 use crate::eval::tune::{cross_validate_stack, tune, Components, FoldScores};
 use crate::eval::{evaluate, Evaluation, Metrics};
-use crate::label::Label;
+use crate::labels::Label;
 use crate::matcher::Matcher;
 use crate::model::ngram::{NgramModel, NgramSettings};
 use crate::model::{
@@ -35,6 +35,7 @@ use crate::model::{
 };
 use crate::normalize::normalize;
 use crate::rng::Rng;
+use crate::train::augment::Augmenter;
 
 /// Everything a training run needs.
 #[derive(Debug, Clone)]

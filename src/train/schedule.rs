@@ -2,7 +2,7 @@
 //! similar length.
 
 use crate::data::Example;
-use crate::label::Label;
+use crate::labels::Label;
 use crate::rng::Rng;
 
 /// Linear warm-up to `peak`, then linear decay to zero.

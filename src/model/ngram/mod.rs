@@ -26,7 +26,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::label::Label;
+use crate::labels::Label;
 use crate::model::Probabilities;
 
 mod words;
@@ -590,11 +590,11 @@ impl Objective<'_> {
         max_iters: u64,
         on_iteration: &mut dyn FnMut(u64),
     ) -> Result<(Vec<f32>, [f32; 3])> {
-        let tolerance = crate::solve::Tolerance {
+        let tolerance = crate::model::solve::Tolerance {
             grad: 1e-6,
             cost: 1e-10,
         };
-        let best = crate::solve::minimize(
+        let best = crate::model::solve::minimize(
             vec![0.0f64; 3 * self.features + 3],
             max_iters,
             tolerance,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::corpus::{Category, Corpus};
 use crate::data::Example;
-use crate::label::Label;
+use crate::labels::Label;
 use crate::matcher::Matcher;
 
 /// How one phrase fares on labelled data.

@@ -128,8 +128,8 @@ fn traditional_table() -> HashMap<char, char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::corpus::variants::VariantTable;
     use crate::normalize::normalize;
-    use crate::variants::VariantTable;
     use std::path::Path;
 
     #[test]

@@ -9,10 +9,17 @@
 
 use std::io::Write;
 
-use crate::classify::Classification;
+use crate::classifier::Classification;
 use crate::error::{Error, Result};
-use crate::input::{Fields, Format, Reject, Row};
-use crate::label::Label;
+use crate::input::{Format, Reject, Row};
+use crate::labels::Label;
+
+mod jsonl;
+mod rejects;
+mod table;
+
+pub use rejects::RejectWriter;
+pub use table::guard_cell;
 
 /// Whether spreadsheet formulas are neutralised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,32 +89,6 @@ pub fn compact_hits(c: &Classification) -> String {
 
 /// Characters of a rejected line kept in its JSON error line.
 pub const RAW_CHARS: usize = 200;
-
-/// Characters a spreadsheet reads as the start of a formula.
-const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
-
-/// Whether a spreadsheet could run `cell` as a formula: it starts with a tab or carriage
-/// return, or its first character after any spaces (ASCII or ideographic) and tabs is a
-/// formula sign.
-fn risky(cell: &str) -> bool {
-    cell.starts_with(['\t', '\r'])
-        || cell
-            .trim_start_matches([' ', '\t', '\u{3000}'])
-            .starts_with(FORMULA_STARTS)
-}
-
-/// A cell as written to CSV with the formula guard on.
-pub fn guard_cell(cell: &str) -> String {
-    guard(cell, FormulaGuard::On).into_owned()
-}
-
-fn guard(cell: &str, guard: FormulaGuard) -> std::borrow::Cow<'_, str> {
-    if guard == FormulaGuard::On && risky(cell) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
-}
 
 /// Writes labelled rows.
 pub struct LabelWriter {
@@ -200,47 +181,16 @@ impl LabelWriter {
     /// # Errors
     /// A failed write.
     pub fn write(&mut self, source: &str, row: &Row, c: &Classification) -> Result<()> {
-        let v = &c.verdict;
         if let Some(lines) = &mut self.lines {
-            let mut object = serde_json::Map::new();
-            if self.settings.source_column {
-                object.insert("source".into(), source.into());
-            }
-            match &row.fields {
-                Fields::Json(map) => object.extend(map.clone()),
-                // A table row keeps every column, named by the header.
-                Fields::Table(fields) => object.extend(
-                    self.header
-                        .iter()
-                        .zip(fields)
-                        .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
-                ),
-            }
-            let mut values: Vec<serde_json::Value> =
-                vec![v.label.name().into(), round(v.confidence).into()];
-            values.extend(v.probabilities.iter().map(|&p| round(p).into()));
-            values.push(v.needs_review.into());
-            values.push(serde_json::to_value(&c.hits).expect("hits serialise"));
-            values.push(serde_json::to_value(&c.contacts).expect("contacts serialise"));
-            if self.settings.explain == Explain::On {
-                values.push(c.reason.clone().into());
-            }
-            for (key, value) in self.columns.iter().zip(values) {
-                let key = if object.contains_key(key) {
-                    format!("heihui_{key}")
-                } else {
-                    key.clone()
-                };
-                object.insert(key, value);
-            }
-            if let Some(hasher) = &self.lsh {
-                let keys = c
-                    .signature
-                    .as_ref()
-                    .map(|sig| hasher.band_strings(sig))
-                    .unwrap_or_default();
-                object.insert("lsh".into(), keys.into());
-            }
+            let object = jsonl::row_object(
+                &self.settings,
+                &self.header,
+                &self.columns,
+                self.lsh.as_ref(),
+                source,
+                row,
+                c,
+            );
             serde_json::to_writer(&mut *lines, &object)
                 .map_err(|e| Error::io(&self.name, e.into()))?;
             lines
@@ -248,26 +198,7 @@ impl LabelWriter {
                 .map_err(|e| Error::io(&self.name, e))?;
             return Ok(());
         }
-        let guard_mode = self.settings.formula_guard;
-        let mut record: Vec<String> = Vec::new();
-        if self.settings.source_column {
-            record.push(guard(source, guard_mode).into_owned());
-        }
-        match &row.fields {
-            Fields::Table(fields) => {
-                record.extend(fields.iter().map(|f| guard(f, guard_mode).into_owned()))
-            }
-            Fields::Json(_) => record.push(guard(&row.text, guard_mode).into_owned()),
-        }
-        record.push(v.label.name().into());
-        record.push(format!("{:.4}", v.confidence));
-        record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
-        record.push(v.needs_review.to_string());
-        record.push(guard(&compact_hits(c), guard_mode).into_owned());
-        record.push(guard(&crate::clues::compact(&c.contacts), guard_mode).into_owned());
-        if self.settings.explain == Explain::On {
-            record.push(guard(&c.reason, guard_mode).into_owned());
-        }
+        let record = table::row_record(&self.settings, source, row, c);
         self.table
             .as_mut()
             .expect("a table writer for CSV and TSV")
@@ -282,25 +213,7 @@ impl LabelWriter {
     /// A failed write.
     pub fn write_reject(&mut self, reject: &Reject) -> Result<()> {
         if let Some(lines) = &mut self.lines {
-            // `line` counts within this input (a partition, under a distributed engine), so
-            // the line's own id and a cut of the raw line say which record it was.
-            let id = serde_json::from_str::<serde_json::Value>(&reject.raw)
-                .ok()
-                .and_then(|v| v.get("id").cloned());
-            let mut object = serde_json::json!({
-                "error": reject.reason,
-                "line": reject.line,
-                "label": null,
-            });
-            if let Some(id) = id {
-                object["id"] = id;
-            }
-            object["raw"] = reject
-                .raw
-                .chars()
-                .take(RAW_CHARS)
-                .collect::<String>()
-                .into();
+            let object = jsonl::reject_object(reject);
             serde_json::to_writer(&mut *lines, &object)
                 .map_err(|e| Error::io(&self.name, e.into()))?;
             lines
@@ -322,98 +235,5 @@ impl LabelWriter {
             lines.flush().map_err(|e| Error::io(&self.name, e))?;
         }
         Ok(())
-    }
-}
-
-fn round(p: f32) -> f64 {
-    (p as f64 * 10_000.0).round() / 10_000.0
-}
-
-/// Writes rejected records: `source,line,reason,raw`, into a temporary file that replaces
-/// the rejects file at [`RejectWriter::finish`].
-pub struct RejectWriter {
-    writer: csv::Writer<crate::fs::AtomicFile>,
-    path: std::path::PathBuf,
-    count: u64,
-}
-
-impl RejectWriter {
-    /// Starts the rejects file.
-    ///
-    /// # Errors
-    /// An unwritable path.
-    pub fn create(path: &std::path::Path) -> Result<Self> {
-        let file = crate::fs::AtomicFile::create(path)?;
-        let mut writer = csv::Writer::from_writer(file);
-        writer
-            .write_record(["source", "line", "reason", "raw"])
-            .map_err(|e| Error::io(path, e.into()))?;
-        Ok(RejectWriter {
-            writer,
-            path: path.to_path_buf(),
-            count: 0,
-        })
-    }
-
-    /// Records one rejected record.
-    ///
-    /// # Errors
-    /// A failed write.
-    pub fn write(&mut self, source: &str, reject: &Reject) -> Result<()> {
-        self.count += 1;
-        self.writer
-            .write_record([
-                source,
-                &reject.line.to_string(),
-                &reject.reason,
-                &guard(&reject.raw, FormulaGuard::On),
-            ])
-            .map_err(|e| Error::io(&self.path, e.into()))
-    }
-
-    /// Rejects written.
-    pub fn count(&self) -> u64 {
-        self.count
-    }
-
-    /// Flushes the file and puts it in place of the rejects file.
-    ///
-    /// # Errors
-    /// A failed write or rename.
-    pub fn finish(self) -> Result<()> {
-        self.writer
-            .into_inner()
-            .map_err(|e| Error::io(&self.path, e.into_error()))?
-            .commit()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_guard_prefixes_risky_cells() {
-        for (cell, want) in [
-            ("=SUM(A1)", "'=SUM(A1)"),
-            ("+86 138", "'+86 138"),
-            ("-1", "'-1"),
-            ("@cmd", "'@cmd"),
-            ("＝SUM(A1)", "'＝SUM(A1)"),
-            ("＋86 138", "'＋86 138"),
-            ("－1", "'－1"),
-            ("＠cmd", "'＠cmd"),
-            ("  =1+1", "'  =1+1"),
-            ("\t=1+1", "'\t=1+1"),
-            (" \t+1", "' \t+1"),
-            ("\u{3000}@x", "'\u{3000}@x"),
-            ("  停息挂账", "  停息挂账"),
-            ("a＝b", "a＝b"),
-            ("停息挂账", "停息挂账"),
-            ("a=b", "a=b"),
-        ] {
-            assert_eq!(guard(cell, FormulaGuard::On), want);
-            assert_eq!(guard(cell, FormulaGuard::Off), cell);
-        }
     }
 }

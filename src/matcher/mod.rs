@@ -11,25 +11,20 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind};
-use pinyin::ToPinyinMulti;
-
 use crate::corpus::{Category, Corpus, Phrase, Scope};
 use crate::error::Result;
-use crate::normalize::{is_boundary, is_cjk, normalize, Normalized};
+use crate::normalize::{normalize, Normalized};
 use crate::segment::{Hmm, Segmenter};
+use aho_corasick::{AhoCorasick, MatchKind};
 
-/// Phrases shorter than this (in characters) get no initials key: two- and three-letter
-/// initials collide with ordinary abbreviations.
-pub const MIN_CHARS_FOR_INITIALS: usize = 4;
+mod latin;
+mod pinyin;
 
-/// Full-pinyin keys shorter than this (in letters) are not used; short syllable strings are
-/// ordinary English words too often.
-pub const MIN_PINYIN_LETTERS: usize = 6;
-
-/// At most this many readings of one phrase are registered (phrases with several
-/// characters of more than one reading).
-const MAX_READINGS: usize = 16;
+use latin::latin_edges_clear;
+#[cfg(test)]
+use latin::looks_like_link;
+use pinyin::pinyin_keys;
+pub use pinyin::{MIN_CHARS_FOR_INITIALS, MIN_PINYIN_LETTERS};
 
 /// How a hit was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -224,38 +219,6 @@ impl Matcher {
         bounds.extend(segmenter.cut(text).iter().map(|t| t.end));
         bounds
     }
-
-    /// Pinyin hits: runs of whole Latin tokens, joined across short separators, whose
-    /// letters are a phrase's pinyin or initials. Longest run first at each token.
-    fn pinyin_hits(&self, text: &str) -> Vec<(Range<usize>, usize)> {
-        let tokens = latin_tokens(text);
-        let mut found = Vec::new();
-        let mut i = 0;
-        let mut joined = String::new();
-        while i < tokens.len() {
-            joined.clear();
-            let mut best = None;
-            let mut j = i;
-            while j < tokens.len() && j - i < self.longest_pinyin_tokens.max(1) {
-                if j > i && !joinable(text, tokens[j - 1].end, tokens[j].start) {
-                    break;
-                }
-                joined.push_str(&text[tokens[j].clone()]);
-                if let Some(&phrase) = self.pinyin.get(joined.as_str()) {
-                    best = Some((j, phrase));
-                }
-                j += 1;
-            }
-            match best {
-                Some((last, phrase)) => {
-                    found.push((tokens[i].start..tokens[last].end, phrase));
-                    i = last + 1;
-                }
-                None => i += 1,
-            }
-        }
-        found
-    }
 }
 
 fn hit(phrase: &Phrase, kind: HitKind, span: Range<usize>, found: &str) -> Hit {
@@ -268,156 +231,6 @@ fn hit(phrase: &Phrase, kind: HitKind, span: Range<usize>, found: &str) -> Hit {
         end: span.end,
         text: found.to_string(),
     }
-}
-
-/// A match that begins or ends with a Latin letter must not continue a longer Latin word
-/// (加v fires in 加v123, not in 加vip; vx does not fire in vxworks).
-fn latin_edges_clear(text: &str, range: Range<usize>) -> bool {
-    let starts_latin = text[range.clone()]
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic());
-    let ends_latin = text[range.clone()]
-        .chars()
-        .next_back()
-        .is_some_and(|c| c.is_ascii_alphabetic());
-    let before = text[..range.start].chars().next_back();
-    let after = text[range.end..].chars().next();
-    !(starts_latin && before.is_some_and(|c| c.is_ascii_alphabetic())
-        || ends_latin && after.is_some_and(|c| c.is_ascii_alphabetic()))
-}
-
-/// Maximal runs of ASCII letters, outside URLs, e-mail addresses and domain names.
-fn latin_tokens(text: &str) -> Vec<Range<usize>> {
-    let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_alphabetic() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        tokens.push(start..i);
-    }
-    if tokens.is_empty() {
-        return tokens;
-    }
-    let links = link_spans(text);
-    if links.is_empty() {
-        return tokens;
-    }
-    tokens.retain(|t| !links.iter().any(|l| l.start <= t.start && t.end <= l.end));
-    tokens
-}
-
-/// Spans of whitespace-free non-CJK runs that look like links, addresses or domains.
-fn link_spans(text: &str) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (at, ch) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
-        let part = !ch.is_whitespace() && !is_cjk(ch) && !is_boundary(ch) && ch.is_ascii();
-        match (part, start) {
-            (true, None) => start = Some(at),
-            (false, Some(s)) => {
-                if looks_like_link(&text[s..at]) {
-                    spans.push(s..at);
-                }
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    spans
-}
-
-fn looks_like_link(run: &str) -> bool {
-    const TLDS: &[&str] = &[
-        ".com", ".cn", ".net", ".org", ".io", ".top", ".xyz", ".cc", ".me",
-    ];
-    run.contains("://")
-        || run.starts_with("www.")
-        || run.contains('@')
-        || TLDS.iter().any(|t| {
-            run.match_indices(t).any(|(at, _)| {
-                at > 0
-                    && !run[at + t.len()..]
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphabetic())
-            })
-        })
-}
-
-/// Two Latin tokens may be joined when one to two separator characters (spaces, dots,
-/// dashes, emoji) stand between them, with no CJK, digit or sentence boundary.
-fn joinable(text: &str, left_end: usize, right_start: usize) -> bool {
-    let gap = &text[left_end..right_start];
-    let n = gap.chars().count();
-    (1..=2).contains(&n)
-        && gap
-            .chars()
-            .all(|c| !is_cjk(c) && !c.is_alphanumeric() && !is_boundary(c))
-}
-
-/// Full-pinyin and initials keys for a normalised phrase made only of CJK characters.
-fn pinyin_keys(key: &str) -> Vec<String> {
-    let chars: Vec<char> = key.chars().collect();
-    if chars.len() < 2 || !chars.iter().all(|&c| is_cjk(c)) {
-        return Vec::new();
-    }
-    let mut readings: Vec<Vec<&'static str>> = Vec::with_capacity(chars.len());
-    for &c in &chars {
-        let Some(multi) = c.to_pinyin_multi() else {
-            return Vec::new();
-        };
-        let mut options: Vec<&'static str> =
-            (0..multi.count()).map(|i| multi.get(i).plain()).collect();
-        options.dedup();
-        readings.push(options);
-    }
-    let mut combos: Vec<String> = vec![String::new()];
-    for options in &readings {
-        let mut next = Vec::new();
-        for prefix in &combos {
-            for option in options {
-                if next.len() < MAX_READINGS {
-                    next.push(format!("{prefix}{option}"));
-                }
-            }
-        }
-        combos = next;
-    }
-    let mut keys: Vec<String> = combos
-        .into_iter()
-        .filter(|k| k.len() >= MIN_PINYIN_LETTERS && k.is_ascii())
-        .collect();
-    if chars.len() >= MIN_CHARS_FOR_INITIALS {
-        let mut initials = vec![String::new()];
-        for options in &readings {
-            let mut next = Vec::new();
-            for prefix in &initials {
-                for option in options {
-                    let letter = &option[..option.chars().next().map_or(0, char::len_utf8)];
-                    let candidate = format!("{prefix}{letter}");
-                    if !next.contains(&candidate) && next.len() < MAX_READINGS {
-                        next.push(candidate);
-                    }
-                }
-            }
-            initials = next;
-        }
-        keys.extend(initials.into_iter().filter(|k| k.is_ascii()));
-    }
-    keys.sort();
-    keys.dedup();
-    keys
 }
 
 #[cfg(test)]

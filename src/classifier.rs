@@ -12,7 +12,7 @@ use crate::clues::{self, Contact};
 use crate::corpus::Corpus;
 use crate::decide::{Decision, Evidence, Verdict};
 use crate::error::Result;
-use crate::label::Label;
+use crate::labels::Label;
 use crate::matcher::{Hit, Matcher};
 use crate::mining::minhash::{MinHasher, Signature};
 use crate::model::checks::{all_finite, not_finite, PROBE_TEXT};

@@ -1,0 +1,89 @@
+//! JSON lines: a labelled row as one object (the input's fields, then the added columns), and
+//! the line standing for a rejected input line.
+
+use super::{Explain, OutputSettings, RAW_CHARS};
+use crate::classifier::Classification;
+use crate::input::{Fields, Reject, Row};
+use crate::mining::minhash::MinHasher;
+
+/// One labelled row as a JSON object; `columns` are the added columns' names.
+pub(super) fn row_object(
+    settings: &OutputSettings,
+    header: &[String],
+    columns: &[String],
+    lsh: Option<&MinHasher>,
+    source: &str,
+    row: &Row,
+    c: &Classification,
+) -> serde_json::Map<String, serde_json::Value> {
+    let v = &c.verdict;
+    let mut object = serde_json::Map::new();
+    if settings.source_column {
+        object.insert("source".into(), source.into());
+    }
+    match &row.fields {
+        Fields::Json(map) => object.extend(map.clone()),
+        // A table row keeps every column, named by the header.
+        Fields::Table(fields) => object.extend(
+            header
+                .iter()
+                .zip(fields)
+                .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
+        ),
+    }
+    let mut values: Vec<serde_json::Value> =
+        vec![v.label.name().into(), round(v.confidence).into()];
+    values.extend(v.probabilities.iter().map(|&p| round(p).into()));
+    values.push(v.needs_review.into());
+    values.push(serde_json::to_value(&c.hits).expect("hits serialise"));
+    values.push(serde_json::to_value(&c.contacts).expect("contacts serialise"));
+    if settings.explain == Explain::On {
+        values.push(c.reason.clone().into());
+    }
+    for (key, value) in columns.iter().zip(values) {
+        let key = if object.contains_key(key) {
+            format!("heihui_{key}")
+        } else {
+            key.clone()
+        };
+        object.insert(key, value);
+    }
+    if let Some(hasher) = lsh {
+        let keys = c
+            .signature
+            .as_ref()
+            .map(|sig| hasher.band_strings(sig))
+            .unwrap_or_default();
+        object.insert("lsh".into(), keys.into());
+    }
+    object
+}
+
+/// The object standing for a rejected line: its error, line, id when it has one, and a cut
+/// of the raw line.
+pub(super) fn reject_object(reject: &Reject) -> serde_json::Value {
+    // `line` counts within this input (a partition, under a distributed engine), so
+    // the line's own id and a cut of the raw line say which record it was.
+    let id = serde_json::from_str::<serde_json::Value>(&reject.raw)
+        .ok()
+        .and_then(|v| v.get("id").cloned());
+    let mut object = serde_json::json!({
+        "error": reject.reason,
+        "line": reject.line,
+        "label": null,
+    });
+    if let Some(id) = id {
+        object["id"] = id;
+    }
+    object["raw"] = reject
+        .raw
+        .chars()
+        .take(RAW_CHARS)
+        .collect::<String>()
+        .into();
+    object
+}
+
+fn round(p: f32) -> f64 {
+    (p as f64 * 10_000.0).round() / 10_000.0
+}

@@ -1,0 +1,94 @@
+//! CSV and TSV: a labelled row as one record, with every cell a spreadsheet could run as a
+//! formula guarded.
+
+use super::{compact_hits, Explain, FormulaGuard, OutputSettings};
+use crate::classifier::Classification;
+use crate::input::{Fields, Row};
+
+/// Characters a spreadsheet reads as the start of a formula.
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
+/// Whether a spreadsheet could run `cell` as a formula: it starts with a tab or carriage
+/// return, or its first character after any spaces (ASCII or ideographic) and tabs is a
+/// formula sign.
+fn risky(cell: &str) -> bool {
+    cell.starts_with(['\t', '\r'])
+        || cell
+            .trim_start_matches([' ', '\t', '\u{3000}'])
+            .starts_with(FORMULA_STARTS)
+}
+
+/// A cell as written to CSV with the formula guard on.
+pub fn guard_cell(cell: &str) -> String {
+    guard(cell, FormulaGuard::On).into_owned()
+}
+
+pub(super) fn guard(cell: &str, guard: FormulaGuard) -> std::borrow::Cow<'_, str> {
+    if guard == FormulaGuard::On && risky(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// One labelled row as a CSV or TSV record: the source (when asked), the input's cells, then
+/// the added columns.
+pub(super) fn row_record(
+    settings: &OutputSettings,
+    source: &str,
+    row: &Row,
+    c: &Classification,
+) -> Vec<String> {
+    let v = &c.verdict;
+    let guard_mode = settings.formula_guard;
+    let mut record: Vec<String> = Vec::new();
+    if settings.source_column {
+        record.push(guard(source, guard_mode).into_owned());
+    }
+    match &row.fields {
+        Fields::Table(fields) => {
+            record.extend(fields.iter().map(|f| guard(f, guard_mode).into_owned()))
+        }
+        Fields::Json(_) => record.push(guard(&row.text, guard_mode).into_owned()),
+    }
+    record.push(v.label.name().into());
+    record.push(format!("{:.4}", v.confidence));
+    record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
+    record.push(v.needs_review.to_string());
+    record.push(guard(&compact_hits(c), guard_mode).into_owned());
+    record.push(guard(&crate::clues::compact(&c.contacts), guard_mode).into_owned());
+    if settings.explain == Explain::On {
+        record.push(guard(&c.reason, guard_mode).into_owned());
+    }
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_guard_prefixes_risky_cells() {
+        for (cell, want) in [
+            ("=SUM(A1)", "'=SUM(A1)"),
+            ("+86 138", "'+86 138"),
+            ("-1", "'-1"),
+            ("@cmd", "'@cmd"),
+            ("＝SUM(A1)", "'＝SUM(A1)"),
+            ("＋86 138", "'＋86 138"),
+            ("－1", "'－1"),
+            ("＠cmd", "'＠cmd"),
+            ("  =1+1", "'  =1+1"),
+            ("\t=1+1", "'\t=1+1"),
+            (" \t+1", "' \t+1"),
+            ("\u{3000}@x", "'\u{3000}@x"),
+            ("  停息挂账", "  停息挂账"),
+            ("a＝b", "a＝b"),
+            ("停息挂账", "停息挂账"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(guard(cell, FormulaGuard::On), want);
+            assert_eq!(guard(cell, FormulaGuard::Off), cell);
+        }
+    }
+}
