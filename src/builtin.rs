@@ -59,6 +59,7 @@ pub static CORPUS: &[File] = &[
     corpus_file!("labeled/GUIDELINES.md"),
     corpus_file!("labeled/blind.csv"),
     corpus_file!("labeled/dev.csv"),
+    corpus_file!("labeled/sources.csv"),
     corpus_file!("labeled/test.csv"),
     corpus_file!("labeled/train.csv"),
     corpus_file!("phrases/contact_lure.tsv"),

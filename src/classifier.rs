@@ -29,6 +29,9 @@ pub struct Classifier {
     decision: Decision,
     /// Computes each text's MinHash signature when set (campaigns, `lsh` keys).
     sketch: Option<MinHasher>,
+    /// Runs the transformer even where the decision gives it no weight (evaluation reports
+    /// every component).
+    every_model: bool,
 }
 
 /// A text made ready for inference.
@@ -36,8 +39,10 @@ pub struct Classifier {
 pub struct Prepared {
     /// Phrase hits, with spans in the original text.
     pub hits: Vec<Hit>,
-    /// Token ids, one list per window the model reads; none for an empty text, which skips
-    /// the models.
+    /// Whether the text is empty once normalised (it skips the models).
+    pub empty: bool,
+    /// Token ids, one list per window the model reads; none for an empty text, or where the
+    /// transformer is not run.
     pub windows: Vec<Vec<u32>>,
     /// The n-gram model's probabilities, where there is one.
     pub ngram: Option<Probabilities>,
@@ -90,14 +95,18 @@ impl Classifier {
         let decision_path = model_dir.join("decision.json");
         let decision = Decision::load(&decision_path)?;
         decision.check_can_label(&decision_path, ngram.is_some())?;
-        let classifier = Classifier {
+        let mut classifier = Classifier {
             matcher: Matcher::new(&corpus)?,
             decision,
             ngram,
             model,
             sketch: None,
+            every_model: true,
         };
+        // The probe runs every model, used by the decision or not: a broken transformer is a
+        // broken model directory either way.
         classifier.classify(&[PROBE_TEXT])?;
+        classifier.every_model = false;
         Ok(classifier)
     }
 
@@ -125,7 +134,26 @@ impl Classifier {
             ngram,
             decision,
             sketch: None,
+            every_model: false,
         }
+    }
+
+    /// Runs every model on every text, the transformer included where the decision gives it
+    /// no weight: what evaluation needs to score each component.
+    pub fn every_model(mut self) -> Self {
+        self.every_model = true;
+        self
+    }
+
+    /// Whether [`Classifier::every_model`] is in force.
+    pub fn runs_every_model(&self) -> bool {
+        self.every_model
+    }
+
+    /// Whether the transformer is run: where the decision uses it, where there is no n-gram
+    /// model to decide without it, or for every model.
+    pub fn runs_transformer(&self) -> bool {
+        self.every_model || self.ngram.is_none() || self.decision.uses_transformer()
     }
 
     /// Also computes each text's MinHash signature (in [`Classifier::prepare`], so on the
@@ -165,6 +193,7 @@ impl Classifier {
         let normalized = normalize(text);
         if normalized.as_str().trim().is_empty() {
             return Prepared {
+                empty: true,
                 hits: Vec::new(),
                 windows: Vec::new(),
                 ngram: None,
@@ -173,8 +202,13 @@ impl Classifier {
             };
         }
         Prepared {
+            empty: false,
             hits: self.matcher.find_in(text, &normalized),
-            windows: self.model.read(normalized.as_str()),
+            windows: if self.runs_transformer() {
+                self.model.read(normalized.as_str())
+            } else {
+                Vec::new()
+            },
             ngram: self
                 .ngram
                 .as_ref()
@@ -215,22 +249,29 @@ impl Classifier {
         let out: Vec<Classification> = prepared
             .into_iter()
             .zip(model_p)
-            .map(|(prep, p)| match p {
-                Some(p) => {
-                    let evidence = Evidence::new(p, prep.ngram, &prep.hits);
-                    let verdict = self.decision.decide(&evidence);
-                    let reason =
-                        crate::decide::reason(&self.decision, &evidence, &verdict, &prep.hits);
-                    Classification {
-                        verdict,
-                        hits: prep.hits,
-                        contacts: prep.contacts,
-                        signature: prep.signature,
-                        reason,
-                        evidence,
+            .map(|(prep, p)| {
+                let evidence = match (p, prep.ngram) {
+                    _ if prep.empty => None,
+                    (Some(p), ngram) => Some(Evidence::new(p, ngram, &prep.hits)),
+                    (None, Some(ngram)) => Some(Evidence::without_transformer(ngram, &prep.hits)),
+                    (None, None) => None,
+                };
+                match evidence {
+                    Some(evidence) => {
+                        let verdict = self.decision.decide(&evidence);
+                        let reason =
+                            crate::decide::reason(&self.decision, &evidence, &verdict, &prep.hits);
+                        Classification {
+                            verdict,
+                            hits: prep.hits,
+                            contacts: prep.contacts,
+                            signature: prep.signature,
+                            reason,
+                            evidence,
+                        }
                     }
+                    None => empty_text(),
                 }
-                None => empty_text(),
             })
             .collect();
         if !all_finite(out.iter().map(|c| &c.verdict.probabilities)) {
@@ -258,7 +299,7 @@ pub fn empty_text() -> Classification {
             label: Label::Normal,
             confidence: 1.0,
             probabilities,
-            model_probabilities: probabilities,
+            model_probabilities: Some(probabilities),
             ngram_probabilities: None,
             needs_review: false,
         },
@@ -267,7 +308,7 @@ pub fn empty_text() -> Classification {
         signature: None,
         reason: "empty".into(),
         evidence: Evidence {
-            transformer: probabilities,
+            transformer: Some(probabilities),
             ngram: None,
             support: [0.0; 3],
             warning: 0.0,

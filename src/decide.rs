@@ -79,8 +79,9 @@ impl Default for Decision {
 /// What the decision rests on for one text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
-    /// The transformer's probabilities, in [`Label::ALL`] order.
-    pub transformer: Probabilities,
+    /// The transformer's probabilities, in [`Label::ALL`] order; none where the decision
+    /// does not use the transformer and it was not run.
+    pub transformer: Option<Probabilities>,
     /// The n-gram model's probabilities, where the model directory has one.
     pub ngram: Option<Probabilities>,
     /// Summed weights of the hits supporting each label.
@@ -92,6 +93,15 @@ pub struct Evidence {
 impl Evidence {
     /// The evidence of the components' probabilities and the hits.
     pub fn new(transformer: Probabilities, ngram: Option<Probabilities>, hits: &[Hit]) -> Self {
+        Self::of(Some(transformer), ngram, hits)
+    }
+
+    /// The evidence where the transformer was not run: the n-gram model and the hits.
+    pub fn without_transformer(ngram: Probabilities, hits: &[Hit]) -> Self {
+        Self::of(None, Some(ngram), hits)
+    }
+
+    fn of(transformer: Option<Probabilities>, ngram: Option<Probabilities>, hits: &[Hit]) -> Self {
         let (support, warning) = hit_evidence(hits);
         Evidence {
             transformer,
@@ -111,8 +121,9 @@ pub struct Verdict {
     pub confidence: f32,
     /// Combined probabilities, in [`Label::ALL`] order.
     pub probabilities: Probabilities,
-    /// The transformer's own probabilities, in [`Label::ALL`] order.
-    pub model_probabilities: Probabilities,
+    /// The transformer's own probabilities, in [`Label::ALL`] order; none where the decision
+    /// does not use the transformer and it was not run.
+    pub model_probabilities: Option<Probabilities>,
     /// The n-gram model's own probabilities, where there is one.
     pub ngram_probabilities: Option<Probabilities>,
     /// Whether the top two labels are too close to call.
@@ -200,7 +211,7 @@ impl Decision {
             let mut support = [0.0f32; 3];
             support[label.index()] = 1.0;
             let evidence = Evidence {
-                transformer: sure,
+                transformer: Some(sure),
                 ngram: with_ngram.then_some(sure),
                 support,
                 warning: 0.0,
@@ -233,14 +244,16 @@ impl Decision {
     pub fn contributions(&self, e: &Evidence) -> [Contributions; 3] {
         std::array::from_fn(|i| match (&self.stack, &e.ngram) {
             (Some(stack), Some(ngram)) => Contributions {
-                transformer: stack.transformer[i] * ln(e.transformer[i]),
+                transformer: e
+                    .transformer
+                    .map_or(0.0, |p| stack.transformer[i] * ln(p[i])),
                 ngram: stack.ngram[i] * ln(ngram[i]),
                 hits: stack.hits[i] * e.support[i],
                 warning: stack.warning[i] * e.warning,
                 bias: stack.bias[i],
             },
             _ => Contributions {
-                transformer: ln(e.transformer[i]),
+                transformer: e.transformer.map_or(0.0, |p| ln(p[i])),
                 ngram: 0.0,
                 hits: self.hit_scale * e.support[i],
                 warning: if Label::ALL[i] == Label::Normal {
@@ -251,6 +264,15 @@ impl Decision {
                 bias: self.bias[i],
             },
         })
+    }
+
+    /// Whether deciding needs the transformer's probabilities: always in the weighted form,
+    /// and in the stacked form unless every transformer weight is zero (the fit found that
+    /// the transformer did not earn its place), when it need not be run at all.
+    pub fn uses_transformer(&self) -> bool {
+        self.stack
+            .as_ref()
+            .is_none_or(|s| s.transformer.iter().any(|&w| w != 0.0))
     }
 
     /// Per-label scores.
@@ -294,17 +316,20 @@ pub fn corpus_only(hits: &[Hit]) -> Label {
 /// Explains a verdict in words: each component's view, each hit with its weight, and, for
 /// the chosen label, what each component added to its score.
 pub fn reason(decision: &Decision, evidence: &Evidence, verdict: &Verdict, hits: &[Hit]) -> String {
-    let p = &verdict.model_probabilities;
-    let mut out = format!(
-        "model: normal {:.2}, malicious_complaint {:.2}, debt_optimization {:.2}",
-        p[0], p[1], p[2]
-    );
+    let mut views = Vec::new();
+    if let Some(p) = &verdict.model_probabilities {
+        views.push(format!(
+            "model: normal {:.2}, malicious_complaint {:.2}, debt_optimization {:.2}",
+            p[0], p[1], p[2]
+        ));
+    }
     if let Some(n) = &verdict.ngram_probabilities {
-        out.push_str(&format!(
-            "; n-gram: normal {:.2}, malicious_complaint {:.2}, debt_optimization {:.2}",
+        views.push(format!(
+            "n-gram: normal {:.2}, malicious_complaint {:.2}, debt_optimization {:.2}",
             n[0], n[1], n[2]
         ));
     }
+    let mut out = views.join("; ");
     for hit in hits {
         let counts = match hit.category {
             Category::WarningContext => "against the trade labels".to_string(),
@@ -321,9 +346,14 @@ pub fn reason(decision: &Decision, evidence: &Evidence, verdict: &Verdict, hits:
     }
     if verdict.ngram_probabilities.is_some() && decision.stack.is_some() {
         let c = decision.contributions(evidence)[verdict.label.index()];
+        let transformer = if evidence.transformer.is_some() {
+            format!("transformer {:+.2}, ", c.transformer)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
-            "; score of {}: transformer {:+.2}, n-gram {:+.2}, hits {:+.2}, warnings {:+.2}, bias {:+.2}",
-            verdict.label, c.transformer, c.ngram, c.hits, c.warning, c.bias
+            "; score of {}: {transformer}n-gram {:+.2}, hits {:+.2}, warnings {:+.2}, bias {:+.2}",
+            verdict.label, c.ngram, c.hits, c.warning, c.bias
         ));
     }
     out

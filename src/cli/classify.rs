@@ -36,7 +36,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
-    let classifier = Classifier::load_with(&model, &corpus, args.model.unused_weights())?;
+    // Every component's view is shown, the transformer's too where the decision does not use it.
+    let classifier =
+        Classifier::load_with(&model, &corpus, args.model.unused_weights())?.every_model();
     let decision = classifier.decision().clone();
     let colour = args.color.for_stdout();
     let stdout = std::io::stdout();
@@ -52,7 +54,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "label": c.verdict.label,
                 "confidence": c.verdict.confidence,
                 "probabilities": by_label(&c.verdict.probabilities),
-                "model_probabilities": by_label(&c.verdict.model_probabilities),
+                "model_probabilities": c.verdict.model_probabilities.as_ref().map(by_label),
                 "ngram_probabilities": c.verdict.ngram_probabilities.as_ref().map(by_label),
                 "contributions": contributions(classifier.decision(), &c),
                 "needs_review": c.verdict.needs_review,
@@ -156,20 +158,22 @@ fn write_human(
     )?;
     for label in Label::ALL {
         let p = v.probabilities[label.index()];
-        let m = v.model_probabilities[label.index()];
         let width = (p * 20.0).round() as usize;
-        let ngram = v
-            .ngram_probabilities
-            .map(|n| format!(", n-gram {:.1}%", n[label.index()] * 100.0))
-            .unwrap_or_default();
+        let views: Vec<String> = [
+            ("model", v.model_probabilities),
+            ("n-gram", v.ngram_probabilities),
+        ]
+        .into_iter()
+        .filter_map(|(name, p)| p.map(|p| format!("{name} {:.1}%", p[label.index()] * 100.0)))
+        .collect();
         writeln!(
             out,
-            "  {:<20} {}{} {:>5.1}%  (model {:.1}%{ngram})",
+            "  {:<20} {}{} {:>5.1}%  ({})",
             label.name(),
             paint(colour, label_colour(label), &"█".repeat(width)),
             "·".repeat(20 - width.min(20)),
             p * 100.0,
-            m * 100.0
+            views.join(", ")
         )?;
     }
     if c.reason != "empty" && v.ngram_probabilities.is_some() && decision.stack.is_some() {

@@ -103,7 +103,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
     }
     let corpus_dir = args.corpus.resolve()?;
-    let classifier = Classifier::load_with(&model_dir, &corpus_dir, args.model.unused_weights())?;
+    let classifier =
+        Classifier::load_with(&model_dir, &corpus_dir, args.model.unused_weights())?.every_model();
     let decision_path = model_dir.join("decision.json");
     let examples = read_labeled_column(&args.file, &args.text_column)?;
     let bar = rows_bar(
@@ -311,7 +312,8 @@ fn write_errors(
             ];
             let v = &row.combined;
             record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
-            record.extend(v.model_probabilities.iter().map(|p| format!("{p:.4}")));
+            let model = v.model_probabilities.unwrap_or_default();
+            record.extend(model.iter().map(|p| format!("{p:.4}")));
             match &v.ngram_probabilities {
                 Some(n) => record.extend(n.iter().map(|p| format!("{p:.4}"))),
                 None => record.extend(std::iter::repeat_n(String::new(), 3)),

@@ -234,6 +234,10 @@ pub fn evaluate(
     mut on_rows: impl FnMut(usize),
 ) -> Result<Evaluation> {
     use rayon::prelude::*;
+    assert!(
+        classifier.runs_every_model(),
+        "evaluation scores every component: load the classifier with every_model()"
+    );
     let mut rows = Vec::with_capacity(examples.len());
     for chunk in examples.chunks(256) {
         let prepared = chunk
@@ -245,7 +249,11 @@ pub fn evaluate(
             rows.push(RowOutcome {
                 gold: example.label,
                 corpus_only: corpus_only(&c.hits),
-                model_only: argmax(&c.verdict.model_probabilities),
+                model_only: c
+                    .verdict
+                    .model_probabilities
+                    .as_ref()
+                    .map_or(Label::Normal, argmax),
                 ngram_only: c.verdict.ngram_probabilities.as_ref().map(argmax),
                 combined: c.verdict,
                 evidence: c.evidence,

@@ -345,7 +345,8 @@ fn finish(
         model,
         Some(ngram),
         Decision::default(),
-    );
+    )
+    .every_model();
     let provisional = evaluate(&classifier, dev_rows, 64, |_| {})?;
     let tuning_rows = provisional.tuning_rows();
     let (decision, _) = tune(&tuning_rows)?;
@@ -364,7 +365,7 @@ fn finish(
     };
     let dev = provisional.redecide(&decision);
     let (matcher, model, ngram, _) = classifier.into_parts();
-    let classifier = Classifier::from_parts(matcher, model, ngram, decision.clone());
+    let classifier = Classifier::from_parts(matcher, model, ngram, decision.clone()).every_model();
     let test = match &settings.test {
         Some(path) => {
             let rows = read_labeled(path)?;

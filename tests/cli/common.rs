@@ -136,3 +136,23 @@ pub fn train_tiny(data: &Path, out: &Path, extra: &[&str]) -> Output {
     args.extend_from_slice(extra);
     run(&args)
 }
+
+/// A copy of the shipped model directory, to break or edit.
+pub fn model_copy(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let model = dir.join("model");
+    std::fs::create_dir(&model).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small");
+    for entry in std::fs::read_dir(shipped).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), model.join(entry.file_name())).unwrap();
+    }
+    (dir, model)
+}
+
+pub fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+}

@@ -9,6 +9,7 @@ mod common;
 mod contacts;
 mod corpus;
 mod data;
+mod decision;
 mod files;
 mod input;
 mod json;

@@ -2,27 +2,7 @@
 //! one line naming the file, before any row is labelled.
 
 use crate::common::*;
-use std::path::{Path, PathBuf};
-
-/// A copy of the shipped model directory to break.
-fn model_copy(name: &str) -> (PathBuf, PathBuf) {
-    let dir = scratch(name);
-    let model = dir.join("model");
-    std::fs::create_dir(&model).unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small");
-    for entry in std::fs::read_dir(shipped).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), model.join(entry.file_name())).unwrap();
-    }
-    (dir, model)
-}
-
-fn edit_json(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    edit(&mut v);
-    std::fs::write(path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
-}
+use std::path::Path;
 
 /// Rewrites `model.safetensors` with `edit` applied to each tensor's f32 values.
 fn edit_weights(model: &Path, edit: impl Fn(&str, &[usize], &mut Vec<f32>)) {
