@@ -119,7 +119,8 @@ pub struct LabelWriter {
     table: Option<csv::Writer<Box<dyn Write + Send>>>,
     lines: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
     name: String,
-    /// Writes each row's MinHash band keys (`lsh`) in JSON lines when set.
+    /// Writes each row's MinHash band keys (`lsh`) and signature (`minhash`) in JSON lines
+    /// when set.
     lsh: Option<crate::mining::minhash::MinHasher>,
 }
 
@@ -188,8 +189,9 @@ impl LabelWriter {
         Ok(writer)
     }
 
-    /// Also writes each row's MinHash band keys, `"lsh": ["b0:...", ...]`, in JSON lines
-    /// (from the classification's signature; empty for texts too short to compare).
+    /// Also writes each row's MinHash band keys, `"lsh": ["b0:...", ...]`, and its signature,
+    /// `"minhash": [u32, ...]`, in JSON lines (from the classification's signature; both
+    /// empty for texts too short to compare).
     pub fn with_lsh(mut self, hasher: crate::mining::minhash::MinHasher) -> Self {
         self.lsh = Some(hasher);
         self
@@ -240,6 +242,10 @@ impl LabelWriter {
                     .map(|sig| hasher.band_strings(sig))
                     .unwrap_or_default();
                 object.insert("lsh".into(), keys.into());
+                // The signature itself, so a pair found on a band key can be verified by the
+                // same estimate `campaigns` uses (the share of equal positions).
+                let signature = c.signature.clone().unwrap_or_default();
+                object.insert("minhash".into(), signature.into());
             }
             serde_json::to_writer(&mut *lines, &object)
                 .map_err(|e| Error::io(&self.name, e.into()))?;
