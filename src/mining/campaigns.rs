@@ -5,7 +5,7 @@
 //! by union-find, so a cluster is every row reachable through verified pairs.
 //!
 //! Memory: one signature ([`PERMUTATIONS`] x 4 bytes) and one entry per band per row that
-//! has a signature, plus the row's id and label.
+//! has a signature, plus the row's id and label, and one example text per cluster.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
@@ -36,8 +36,10 @@ pub struct Campaigns {
     signatures: Vec<u32>,
     rows: Vec<(RowRef, Label)>,
     sets: UnionFind,
-    /// A text for each row that joined a pair, by row.
-    examples: HashMap<u32, String>,
+    /// Per set (by its union-find root), the example so far: the first row, in input order,
+    /// that joined a pair as the later row, with its text. One text per cluster, not one per
+    /// row that joined.
+    examples: HashMap<u32, (u32, String)>,
     unsigned: u64,
 }
 
@@ -115,10 +117,7 @@ impl Campaigns {
                     let theirs = &self.signatures
                         [other as usize * PERMUTATIONS..(other as usize + 1) * PERMUTATIONS];
                     if similarity(sig, theirs) >= self.threshold {
-                        self.sets.union(other as usize, at as usize);
-                        self.examples
-                            .entry(at)
-                            .or_insert_with(|| text.chars().take(EXAMPLE_CHARS).collect());
+                        self.join(other, at, text);
                     }
                 }
                 None => {
@@ -126,6 +125,30 @@ impl Campaigns {
                 }
             }
         }
+    }
+
+    /// Joins `at` (the row being added, so the latest) to `other`'s set. The joined set's
+    /// example is the earlier of its two sets' examples, or `at`'s text when neither has one:
+    /// every row already in either set came before `at`.
+    fn join(&mut self, other: u32, at: u32, text: &str) {
+        let (a, b) = (self.sets.find(other as usize), self.sets.find(at as usize));
+        if a == b {
+            return;
+        }
+        let examples = [a, b].map(|root| self.examples.remove(&(root as u32)));
+        self.sets.union(a, b);
+        let example = examples
+            .into_iter()
+            .flatten()
+            .min_by_key(|(row, _)| *row)
+            .unwrap_or_else(|| (at, text.chars().take(EXAMPLE_CHARS).collect()));
+        let root = self.sets.find(at as usize) as u32;
+        self.examples.insert(root, example);
+    }
+
+    /// Example texts held (one per cluster so far).
+    pub fn examples_held(&self) -> usize {
+        self.examples.len()
     }
 
     /// The campaigns: clusters of two or more rows.
@@ -145,10 +168,10 @@ impl Campaigns {
                     labels.add(self.rows[r].1);
                     span.extend(&self.rows[r].0);
                 }
-                let example = rows
-                    .iter()
-                    .find_map(|&r| self.examples.get(&(r as u32)))
-                    .cloned()
+                let example = self
+                    .examples
+                    .remove(&(self.sets.find(rows[0]) as u32))
+                    .map(|(_, text)| text)
                     .unwrap_or_default();
                 let campaign = Campaign {
                     campaign: 0,
@@ -202,5 +225,34 @@ mod tests {
         assert_eq!(report.campaigns[0].labels.trade(), 2);
         assert!(report.campaigns[0].example.contains("砍头息"));
         assert_eq!(report.too_short, 1);
+    }
+
+    #[test]
+    fn one_example_per_cluster_the_first_row_that_joined() {
+        let letter = |name: &str, n: u32| {
+            format!("本人{name}于2023年在好借贷借款{n}元，平台收取砍头息和高额服务费，严重违规，要求退还全部利息，否则将向银保监会和人民银行投诉")
+        };
+        let other = |name: &str| {
+            format!("我叫{name}，催收人员每天打电话骚扰我的父母和同事，还发短信威胁要上门，平台泄露了我的通讯录，请监管部门严查")
+        };
+        let mut c = Campaigns::new(DEFAULT_THRESHOLD);
+        add(&mut c, "1", &letter("张三", 5000));
+        add(&mut c, "2", &other("李四"));
+        add(&mut c, "3", &letter("王五", 800));
+        add(&mut c, "4", &other("赵六"));
+        add(&mut c, "5", &letter("陈静", 12000));
+        add(&mut c, "6", &other("刘洋"));
+        // Rows 3, 4, 5 and 6 joined a pair; two clusters hold two texts, not four.
+        assert_eq!(c.examples_held(), 2);
+        let report = c.finish();
+        assert_eq!(report.campaigns.len(), 2);
+        assert_eq!(report.campaigns[0].row_ids, ["1", "3", "5"]);
+        assert!(
+            report.campaigns[0].example.contains("王五"),
+            "{}",
+            report.campaigns[0].example
+        );
+        assert_eq!(report.campaigns[1].row_ids, ["2", "4", "6"]);
+        assert!(report.campaigns[1].example.contains("赵六"));
     }
 }

@@ -55,6 +55,10 @@ pub(super) fn row_object(
             .map(|sig| hasher.band_strings(sig))
             .unwrap_or_default();
         object.insert("lsh".into(), keys.into());
+        // The signature itself, so a pair found on a band key can be verified by the
+        // same estimate `campaigns` uses (the share of equal positions).
+        let signature = c.signature.clone().unwrap_or_default();
+        object.insert("minhash".into(), signature.into());
     }
     object
 }

@@ -126,3 +126,50 @@ fn jsonl_output_carries_lsh_band_keys() {
     );
     assert!(keys(&lines[2]).is_empty(), "a short text has no keys");
 }
+
+#[test]
+fn jsonl_output_carries_the_signature_campaigns_verifies_with() {
+    let dir = scratch("mapper_minhash");
+    let rows = [
+        ("a", "本人张三于2023年在好借贷借款5000元，平台收取砍头息和高额服务费，严重违规，要求退还全部利息，否则将向银保监会投诉"),
+        ("b", "本人李四于2024年在快易花借款12000元，平台收取砍头息和高额服务费，严重违规，要求退还全部利息，否则将向银保监会投诉"),
+        ("c", "今天天气很好，我们一家人去公园散步，孩子们玩得很开心，晚上回家吃了火锅"),
+        ("d", "好的"),
+    ];
+    let input: String = rows
+        .iter()
+        .map(|(id, text)| format!("{}\n", serde_json::json!({"id": id, "text": text})))
+        .collect();
+    let file = dir.join("rows.jsonl");
+    std::fs::write(&file, &input).unwrap();
+    let o = run_stdin(&["label", "-", "--format", "jsonl", "-q"], input.as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let signatures: Vec<Vec<u64>> = stdout(&o)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["minhash"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .collect()
+        })
+        .collect();
+    let lengths: Vec<usize> = signatures.iter().map(Vec::len).collect();
+    assert_eq!(lengths, [64, 64, 64, 0], "a short text has no signature");
+    let share = |x: &[u64], y: &[u64]| {
+        x.iter().zip(y).filter(|(p, q)| p == q).count() as f64 / x.len() as f64
+    };
+    assert!(share(&signatures[0], &signatures[1]) >= 0.55);
+    assert!(share(&signatures[0], &signatures[2]) < 0.55);
+    // campaigns keeps exactly the pair whose printed signatures reach its threshold.
+    let o = run(&["campaigns", file.to_str().unwrap(), "--json", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let campaigns: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(campaigns.len(), 1, "{campaigns:?}");
+    assert_eq!(campaigns[0]["row_ids"], serde_json::json!(["a", "b"]));
+}
