@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use heihui::classifier::Classifier;
-use heihui::data::{read_labeled_column, Example};
+use heihui::data::{read_labeled_sheet_strict, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
 use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
@@ -30,11 +30,15 @@ macro_f1>=0.85\n  heihui eval corpus/labeled/test.csv --gate \"combined.macro_f1
 heihui eval corpus/labeled/dev.csv --tune\n  heihui eval data.csv --errors worklist.csv --json-out report.json"
 )]
 pub struct Args {
-    /// Labelled CSV (a text column and a label column; id, genre and hard optional)
+    /// Labelled CSV or workbook (a text column and a label column; id, genre and hard
+    /// optional)
     file: PathBuf,
     /// The column holding the texts
     #[arg(long, value_name = "NAME", default_value = "text")]
     text_column: String,
+    /// The sheet of a workbook (.xlsx, .xls, .ods) to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// A gate (see below); repeatable
     #[arg(long, value_name = "GATE")]
     gate: Vec<Gate>,
@@ -105,7 +109,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let corpus_dir = args.corpus.resolve()?;
     let classifier = Classifier::load_with(&model_dir, &corpus_dir, args.model.unused_weights())?;
     let decision_path = model_dir.join("decision.json");
-    let examples = read_labeled_column(&args.file, &args.text_column)?;
+    let examples = read_labeled_sheet_strict(&args.file, &args.text_column, args.sheet.as_deref())?;
     let bar = rows_bar(
         examples.len() as u64,
         "evaluating",

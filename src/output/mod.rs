@@ -143,7 +143,7 @@ impl LabelWriter {
         };
         match writer.settings.format {
             Format::Jsonl => writer.lines = Some(std::io::BufWriter::with_capacity(1 << 16, out)),
-            Format::Csv | Format::Tsv => {
+            Format::Csv | Format::Tsv | Format::Xlsx => {
                 let delimiter = if writer.settings.format == Format::Tsv {
                     b'\t'
                 } else {

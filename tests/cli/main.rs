@@ -19,3 +19,4 @@ mod model_checks;
 mod shell;
 mod snapshots;
 mod terminal;
+mod xlsx;
