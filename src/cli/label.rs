@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use heihui::classifier::Classifier;
 use heihui::input::Format;
-use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
+use heihui::output::{
+    Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter, RunSummary,
+};
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
 
@@ -32,7 +34,8 @@ pub struct Args {
     /// Input files; `-` reads standard input
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<String>,
-    /// Output file (written to a temporary file, renamed at the end) [default: stdout]
+    /// Output file (written to a temporary file, renamed at the end); `.xlsx` writes a
+    /// workbook with a summary sheet [default: stdout]
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
     /// The column (or JSON field) holding the text
@@ -194,14 +197,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Format::Xlsx => Format::Csv,
             format => format,
         });
-    if format == Format::Xlsx {
-        bail!("writing a workbook is not supported yet: write CSV (-o out.csv --excel)");
-    }
     let settings = OutputSettings {
         format,
         // A byte-order mark is for spreadsheets; on a JSON line it breaks JSON parsers.
-        excel_bom: args.excel && format != Format::Jsonl,
-        formula_guard: if args.no_formula_guard {
+        excel_bom: args.excel && matches!(format, Format::Csv | Format::Tsv),
+        // A workbook's cells are strings, never formulas: no guard is needed.
+        formula_guard: if args.no_formula_guard || format == Format::Xlsx {
             FormulaGuard::Off
         } else {
             FormulaGuard::On
@@ -296,11 +297,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     bar.finish();
     // On an error the temporary files are dropped: the earlier output and rejects stay.
     result?;
+    let rejected = rejects.writer.as_ref().map_or(0, RejectWriter::count);
+    writer.set_summary(RunSummary {
+        inputs: args.inputs.clone(),
+        rows_in,
+        per_label,
+        rejected,
+        rejects_file: (rejected > 0).then(|| rejects.path.display().to_string()),
+        needs_review: review,
+        model: model.describe(heihui::builtin::MODEL_NAME),
+        corpus: corpus.describe("corpus"),
+    });
     writer.finish()?;
     if let Some(file) = output {
         file.commit()?;
     }
-    let rejected = rejects.writer.as_ref().map_or(0, RejectWriter::count);
     match rejects.writer.take() {
         Some(w) => w.finish()?,
         // Rejects left by an earlier run would pass for this run's.

@@ -262,3 +262,182 @@ fn ods_reads_like_xlsx() {
     assert_eq!(column(&rows, "date"), ["2024-03-05", ""]);
     assert_eq!(column(&rows, "label")[0], "debt_optimization");
 }
+
+// Workbooks out.
+
+fn read_book(path: &Path) -> calamine::Xlsx<std::io::BufReader<std::fs::File>> {
+    calamine::open_workbook(path).unwrap()
+}
+
+fn cell(range: &calamine::Range<calamine::Data>, row: usize, name: &str) -> calamine::Data {
+    let col = (0..range.width())
+        .find(|&c| range.get((0, c)) == Some(&calamine::Data::String(name.into())))
+        .unwrap_or_else(|| panic!("no column {name}"));
+    range.get((row, col)).cloned().unwrap()
+}
+
+#[test]
+fn label_writes_a_workbook_with_strings_and_numbers_only() {
+    use calamine::{Data, Reader};
+    let dir = scratch("xlsx_out");
+    let long: String = "停息挂账".repeat(7_500);
+    let input = dir.join("in.csv");
+    let mut w = csv::Writer::from_path(&input).unwrap();
+    w.write_record(["id", "text", "note"]).unwrap();
+    w.write_record(["1", SPAM, "=1+1"]).unwrap();
+    w.write_record(["2", COMPLAINT, "@cmd"]).unwrap();
+    w.write_record(["3", &long, "-1"]).unwrap();
+    w.flush().unwrap();
+    let out = dir.join("out.xlsx");
+    let o = run(&[
+        "label",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut book = read_book(&out);
+    assert_eq!(book.sheet_names(), ["labelled", "summary"]);
+    let sheet = book.worksheet_range("labelled").unwrap();
+    let header: Vec<String> = (0..sheet.width())
+        .map(|c| sheet.get((0, c)).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "id",
+            "text",
+            "note",
+            "label",
+            "confidence",
+            "p_normal",
+            "p_malicious_complaint",
+            "p_debt_optimization",
+            "needs_review",
+            "hits",
+            "contacts"
+        ]
+    );
+    assert_eq!(sheet.height(), 4);
+    assert_eq!(
+        cell(&sheet, 1, "id"),
+        Data::String("1".into()),
+        "ids stay text"
+    );
+    assert_eq!(cell(&sheet, 1, "text"), Data::String(SPAM.into()));
+    for (row, note) in [(1, "=1+1"), (2, "@cmd"), (3, "-1")] {
+        assert_eq!(
+            cell(&sheet, row, "note"),
+            Data::String(note.into()),
+            "no ' prefix"
+        );
+    }
+    assert_eq!(
+        cell(&sheet, 3, "text"),
+        Data::String(long.clone()),
+        "30,000 characters"
+    );
+    assert_eq!(
+        cell(&sheet, 1, "label"),
+        Data::String("debt_optimization".into())
+    );
+    let mut sum = 0.0;
+    for p in ["p_normal", "p_malicious_complaint", "p_debt_optimization"] {
+        let Data::Float(x) = cell(&sheet, 1, p) else {
+            panic!("{p} is not a number: {:?}", cell(&sheet, 1, p));
+        };
+        sum += x;
+    }
+    assert!((sum - 1.0).abs() < 1e-3, "probabilities sum to {sum}");
+    assert!(matches!(cell(&sheet, 1, "confidence"), Data::Float(_)));
+    let formulas = book.worksheet_formula("labelled").unwrap();
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formula in the sheet"
+    );
+    let summary = book.worksheet_range("summary").unwrap();
+    let item = |name: &str| {
+        (0..summary.height())
+            .find(|&r| summary.get((r, 0)) == Some(&Data::String(name.into())))
+            .and_then(|r| summary.get((r, 1)).cloned())
+            .unwrap_or_else(|| panic!("no summary item {name}"))
+    };
+    assert_eq!(item("rows in"), Data::Float(3.0));
+    assert_eq!(item("rejected"), Data::Float(0.0));
+    let model = item("model").to_string();
+    assert!(model.ends_with("heihui-zh-small"), "{model}");
+    for label in ["normal", "malicious_complaint", "debt_optimization"] {
+        let rows = (1..sheet.height())
+            .filter(|&r| cell(&sheet, r, "label") == Data::String(label.into()))
+            .count();
+        assert_eq!(item(label), Data::Float(rows as f64), "{label}");
+    }
+}
+
+#[test]
+fn a_workbook_in_and_out_keeps_its_cells_and_counts_rejects() {
+    use calamine::{Data, Reader};
+    let dir = scratch("xlsx_round_trip");
+    let input = dir.join("complaints.xlsx");
+    complaints_book(&input);
+    let out = dir.join("out.xlsx");
+    let o = run(&[
+        "label",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let mut book = read_book(&out);
+    let sheet = book.worksheet_range("labelled").unwrap();
+    assert_eq!(sheet.height(), 4, "header and three rows");
+    assert_eq!(cell(&sheet, 1, "电话"), Data::String("13800000000".into()));
+    assert_eq!(cell(&sheet, 1, "日期"), Data::String("2024/3/5".into()));
+    assert_eq!(cell(&sheet, 2, "电话"), Data::String("=1+1".into()));
+    let summary = book.worksheet_range("summary").unwrap();
+    let rejected = (0..summary.height())
+        .find(|&r| summary.get((r, 0)) == Some(&Data::String("rejected".into())))
+        .and_then(|r| summary.get((r, 1)).cloned());
+    assert_eq!(rejected, Some(Data::Float(1.0)));
+}
+
+#[test]
+fn format_xlsx_writes_a_workbook_to_stdout() {
+    use calamine::Reader;
+    let o = run_stdin(
+        &["label", "-", "--format", "csv", "--quiet"],
+        SAMPLE.as_bytes(),
+    );
+    assert!(stdout(&o).starts_with("编号,投诉内容"), "CSV in, CSV out");
+    let dir = scratch("xlsx_stdout");
+    let input = dir.join("in.csv");
+    std::fs::write(&input, SAMPLE).unwrap();
+    let o = run(&[
+        "label",
+        input.to_str().unwrap(),
+        "--format",
+        "xlsx",
+        "--quiet",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--format names the input too: {}",
+        stderr(&o)
+    );
+    let book_in = dir.join("in.xlsx");
+    complaints_book(&book_in);
+    let o = run(&[
+        "label",
+        book_in.to_str().unwrap(),
+        "--format",
+        "xlsx",
+        "--quiet",
+    ]);
+    assert!(o.stdout.starts_with(b"PK\x03\x04"), "{}", stderr(&o));
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(o.stdout)).unwrap();
+    assert_eq!(book.worksheet_range("labelled").unwrap().height(), 4);
+}
