@@ -48,6 +48,11 @@ pub struct Args {
     /// Also write the report as JSON to OUT
     #[arg(long, value_name = "OUT")]
     json_out: Option<PathBuf>,
+    /// Write the report as one self-contained HTML page (inline CSS and SVG, no script):
+    /// the systems side by side, confusion heatmaps, precision-recall curves, reliability,
+    /// the breakdowns and the 50 most confident errors with their hits marked
+    #[arg(long, value_name = "OUT.html")]
+    report: Option<PathBuf>,
     /// Write every row the combined decision gets wrong, with probabilities and hits
     #[arg(long, value_name = "OUT.csv")]
     errors: Option<PathBuf>,
@@ -168,6 +173,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
             (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
         )
         .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(path) = &args.report {
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let breakdowns = by
+            .iter()
+            .map(|b| match b {
+                Breakdown::Length => ("length (characters)", evaluation.breakdown(*b)),
+                Breakdown::Genre => ("genre", evaluation.breakdown(*b)),
+            })
+            .collect();
+        let file = args.file.display().to_string();
+        let model = model_dir.describe(heihui::builtin::MODEL_NAME);
+        let page = heihui::eval::html::page(
+            &evaluation,
+            &heihui::eval::html::ReportInput {
+                file: &file,
+                model: &model,
+                texts: &texts,
+                breakdowns,
+            },
+        );
+        heihui::fs::write_atomic(path, page.as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     if let Some(path) = &args.predictions {
         write_predictions(path, &examples, &evaluation)?;

@@ -16,6 +16,7 @@ mod label;
 mod mapper;
 mod model;
 mod model_checks;
+mod report;
 mod shell;
 mod snapshots;
 mod terminal;
