@@ -24,9 +24,13 @@ pub struct InputArgs {
     /// The column (or JSON field) holding the text
     #[arg(long, value_name = "NAME")]
     pub text_column: Option<String>,
-    /// Input format [default: from each file's extension]
+    /// Input format [default: from each file's extension; a workbook is known by its
+    /// first bytes]
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// The sheet of a workbook (.xlsx, .xls, .ods) to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Longest field read whole; a row with a longer one is one reject (512K, 64MiB, 1G)
     #[arg(long, value_name = "SIZE", default_value = "64MiB",
           value_parser = heihui::input::parse_size)]
@@ -60,6 +64,7 @@ pub fn open_inputs(
     format: Option<Format>,
     text_column: Option<&str>,
     max_field_bytes: usize,
+    sheet: Option<&str>,
 ) -> Result<(Vec<InputSpec>, Vec<InputReader>)> {
     let specs: Vec<InputSpec> = inputs
         .iter()
@@ -68,6 +73,7 @@ pub fn open_inputs(
             format,
             text_column: text_column.map(str::to_string),
             max_field_bytes,
+            sheet: sheet.map(str::to_string),
         })
         .collect();
     if specs.iter().filter(|s| s.path.is_none()).count() > 1 {

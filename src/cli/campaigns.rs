@@ -63,6 +63,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.input.format,
         args.input.text_column.as_deref(),
         args.input.max_field_size,
+        args.input.sheet.as_deref(),
     )?;
     let totals = batch::label_all(
         &args.input,

@@ -56,6 +56,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.input.format,
         args.input.text_column.as_deref(),
         args.input.max_field_size,
+        args.input.sheet.as_deref(),
     )?;
     let mut links = Links::new();
     let totals = batch::label_all(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use heihui::classifier::Classifier;
-use heihui::data::{read_labeled_column, Example};
+use heihui::data::{read_labeled_sheet_strict, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
 use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
@@ -30,11 +30,15 @@ macro_f1>=0.85\n  heihui eval corpus/labeled/test.csv --gate \"combined.macro_f1
 heihui eval corpus/labeled/dev.csv --tune\n  heihui eval data.csv --errors worklist.csv --json-out report.json"
 )]
 pub struct Args {
-    /// Labelled CSV (a text column and a label column; id, genre and hard optional)
+    /// Labelled CSV or workbook (a text column and a label column; id, genre and hard
+    /// optional)
     file: PathBuf,
     /// The column holding the texts
     #[arg(long, value_name = "NAME", default_value = "text")]
     text_column: String,
+    /// The sheet of a workbook (.xlsx, .xls, .ods) to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// A gate (see below); repeatable
     #[arg(long, value_name = "GATE")]
     gate: Vec<Gate>,
@@ -44,6 +48,11 @@ pub struct Args {
     /// Also write the report as JSON to OUT
     #[arg(long, value_name = "OUT")]
     json_out: Option<PathBuf>,
+    /// Write the report as one self-contained HTML page (inline CSS and SVG, no script):
+    /// the systems side by side, confusion heatmaps, precision-recall curves, reliability,
+    /// the breakdowns and the 50 most confident errors with their hits marked
+    #[arg(long, value_name = "OUT.html")]
+    report: Option<PathBuf>,
     /// Write every row the combined decision gets wrong, with probabilities and hits
     #[arg(long, value_name = "OUT.csv")]
     errors: Option<PathBuf>,
@@ -106,7 +115,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let classifier =
         Classifier::load_with(&model_dir, &corpus_dir, args.model.unused_weights())?.every_model();
     let decision_path = model_dir.join("decision.json");
-    let examples = read_labeled_column(&args.file, &args.text_column)?;
+    let examples = read_labeled_sheet_strict(&args.file, &args.text_column, args.sheet.as_deref())?;
     let bar = rows_bar(
         examples.len() as u64,
         "evaluating",
@@ -165,6 +174,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
             (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),
         )
         .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(path) = &args.report {
+        let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+        let breakdowns = by
+            .iter()
+            .map(|b| match b {
+                Breakdown::Length => ("length (characters)", evaluation.breakdown(*b)),
+                Breakdown::Genre => ("genre", evaluation.breakdown(*b)),
+            })
+            .collect();
+        let file = args.file.display().to_string();
+        let model = model_dir.describe(heihui::builtin::MODEL_NAME);
+        let page = heihui::eval::html::page(
+            &evaluation,
+            &heihui::eval::html::ReportInput {
+                file: &file,
+                model: &model,
+                texts: &texts,
+                breakdowns,
+            },
+        );
+        heihui::fs::write_atomic(path, page.as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     if let Some(path) = &args.predictions {
         write_predictions(path, &examples, &evaluation)?;

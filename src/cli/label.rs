@@ -9,19 +9,21 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use heihui::classifier::Classifier;
 use heihui::input::Format;
-use heihui::output::{Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter};
+use heihui::output::{
+    Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter, RunSummary,
+};
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
 
 use super::progress::{LabelBar, Progress};
 use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 
-/// Label CSV, TSV or JSON-lines files: every row comes out with label, confidence,
+/// Label CSV, TSV or JSON-lines files or workbooks: every row comes out with label, confidence,
 /// probabilities, needs_review and the phrase hits; unreadable rows go to a rejects file.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Input: UTF-8 (with or without BOM), GB18030/GBK and UTF-16 (with or \
-without BOM) are detected; LF, CRLF and a lone CR end lines; the delimiter is detected; the text column is found by name (text, content, 内容, \
+without BOM) are detected; workbooks (.xlsx, .xls, .ods) are known by their first bytes; LF, CRLF and a lone CR end lines; the delimiter is detected; the text column is found by name (text, content, 内容, \
 投诉内容, 文本, message, ...) or named with --text-column.\n\n\
 Exit codes: 0 every row labelled; 1 some rows rejected (see the rejects file); 2 set-up error.\n\n\
 Examples:\n  heihui label examples/complaints.csv -o labelled.csv --excel\n  \
@@ -32,7 +34,8 @@ pub struct Args {
     /// Input files; `-` reads standard input
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<String>,
-    /// Output file (written to a temporary file, renamed at the end) [default: stdout]
+    /// Output file (written to a temporary file, renamed at the end); `.xlsx` writes a
+    /// workbook with a summary sheet [default: stdout]
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
     /// The column (or JSON field) holding the text
@@ -44,9 +47,13 @@ pub struct Args {
           value_parser = heihui::input::parse_size)]
     max_field_size: usize,
     /// Input and output format [default: each from its file's extension (.csv, .tsv,
-    /// .jsonl or .json); output without one follows the input]
+    /// .jsonl or .json, .xlsx), a workbook input from its first bytes; output without one
+    /// follows the input, CSV for a workbook]
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// The sheet of a workbook input (.xlsx, .xls, .ods) to read [default: the first]
+    #[arg(long, value_name = "NAME")]
+    sheet: Option<String>,
     /// Preparation threads (normalise, match, tokenise) running beside inference
     #[arg(long, default_value_t = 1)]
     threads: usize,
@@ -177,6 +184,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.format,
         args.text_column.as_deref(),
         args.max_field_size,
+        args.sheet.as_deref(),
     )?;
     let first = &inputs[0];
     // `--format` names both sides; without it the output's extension decides, so
@@ -184,12 +192,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let format = args
         .format
         .or_else(|| args.output.as_deref().and_then(Format::from_extension))
-        .unwrap_or(first.format());
+        .unwrap_or(match first.format() {
+            // A workbook read without -o is written as CSV.
+            Format::Xlsx => Format::Csv,
+            format => format,
+        });
     let settings = OutputSettings {
         format,
         // A byte-order mark is for spreadsheets; on a JSON line it breaks JSON parsers.
-        excel_bom: args.excel && format != Format::Jsonl,
-        formula_guard: if args.no_formula_guard {
+        excel_bom: args.excel && matches!(format, Format::Csv | Format::Tsv),
+        // A workbook's cells are strings, never formulas: no guard is needed.
+        formula_guard: if args.no_formula_guard || format == Format::Xlsx {
             FormulaGuard::Off
         } else {
             FormulaGuard::On
@@ -284,11 +297,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     bar.finish();
     // On an error the temporary files are dropped: the earlier output and rejects stay.
     result?;
+    let rejected = rejects.writer.as_ref().map_or(0, RejectWriter::count);
+    writer.set_summary(RunSummary {
+        inputs: args.inputs.clone(),
+        rows_in,
+        per_label,
+        rejected,
+        rejects_file: (rejected > 0).then(|| rejects.path.display().to_string()),
+        needs_review: review,
+        model: model.describe(heihui::builtin::MODEL_NAME),
+        corpus: corpus.describe("corpus"),
+    });
     writer.finish()?;
     if let Some(file) = output {
         file.commit()?;
     }
-    let rejected = rejects.writer.as_ref().map_or(0, RejectWriter::count);
     match rejects.writer.take() {
         Some(w) => w.finish()?,
         // Rejects left by an earlier run would pass for this run's.

@@ -65,17 +65,31 @@ pub struct CheckReport {
     pub problems: Vec<Problem>,
 }
 
-/// Checks `train.csv`, `dev.csv` and `test.csv` in `dir`, and `blind.csv` when it is there.
+/// Checks `train.csv`, `dev.csv` and `test.csv` in `dir`, and `blind.csv` when it is there;
+/// a split may be a workbook instead (`train.xlsx`, `.xls` or `.ods`, its first sheet).
 ///
 /// # Errors
 /// A missing or unreadable split file, or one without `text` and `label` columns.
+/// A split's file: `SPLIT.csv`, else the first of `SPLIT.xlsx`, `.xls`, `.ods` present, else
+/// `SPLIT.csv` (to be reported missing).
+fn split_file(dir: &Path, split: &str) -> PathBuf {
+    let csv = dir.join(format!("{split}.csv"));
+    if csv.exists() {
+        return csv;
+    }
+    ["xlsx", "xls", "ods"]
+        .iter()
+        .map(|ext| dir.join(format!("{split}.{ext}")))
+        .find(|p| p.exists())
+        .unwrap_or(csv)
+}
+
 pub fn check_dir(dir: &Path) -> Result<CheckReport> {
     let mut report = CheckReport::default();
     let mut all: Vec<(PathBuf, Example)> = Vec::new();
-    let held_out = dir.join(format!("{HELD_OUT}.csv"));
-    let present = held_out.exists().then_some(HELD_OUT);
+    let present = split_file(dir, HELD_OUT).exists().then_some(HELD_OUT);
     for split in SPLITS.into_iter().chain(present) {
-        let path = dir.join(format!("{split}.csv"));
+        let path = split_file(dir, split);
         let (examples, bad) = read_labeled_lenient(&path)?;
         for b in bad {
             report.problems.push(Problem {

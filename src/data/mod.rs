@@ -1,4 +1,4 @@
-//! Labelled data: reading `id,text,label` CSV files and checking a data directory
+//! Labelled data: reading `id,text,label` CSV files (or workbooks) and checking a data directory
 //! (`heihui data check`): unknown labels, empty texts, repeated ids and texts, and near
 //! duplicates anywhere across the splits by character-trigram Jaccard similarity, found
 //! through an inverted index rather than by comparing every pair.
@@ -85,7 +85,19 @@ pub fn read_labeled(path: &Path) -> Result<Vec<Example>> {
 /// # Errors
 /// As [`read_labeled`].
 pub fn read_labeled_column(path: &Path, text_column: &str) -> Result<Vec<Example>> {
-    let (examples, bad) = read_labeled_lenient_column(path, text_column)?;
+    read_labeled_sheet_strict(path, text_column, None)
+}
+
+/// As [`read_labeled_column`], reading `sheet` of a workbook (the first when `None`).
+///
+/// # Errors
+/// As [`read_labeled`], or no such sheet.
+pub fn read_labeled_sheet_strict(
+    path: &Path,
+    text_column: &str,
+    sheet: Option<&str>,
+) -> Result<Vec<Example>> {
+    let (examples, bad) = read_labeled_sheet(path, text_column, sheet)?;
     if let Some(first) = bad.into_iter().next() {
         return Err(Error::Row {
             path: path.to_path_buf(),
@@ -113,6 +125,36 @@ pub fn read_labeled_lenient_column(
     path: &Path,
     text_column: &str,
 ) -> Result<(Vec<Example>, Vec<BadRow>)> {
+    read_labeled_sheet(path, text_column, None)
+}
+
+/// As [`read_labeled_lenient_column`]; a workbook (.xlsx, .xls, .ods) is read from `sheet`,
+/// or its first sheet when `None`, with the row numbers the sheet shows.
+///
+/// # Errors
+/// An unreadable file or workbook, no such sheet, or a header without the text and `label`
+/// columns.
+pub fn read_labeled_sheet(
+    path: &Path,
+    text_column: &str,
+    sheet: Option<&str>,
+) -> Result<(Vec<Example>, Vec<BadRow>)> {
+    if let Some(mut sheet) = crate::input::open_sheet(path, sheet)? {
+        let columns = LabeledColumns::find(path, &sheet.header, text_column)?;
+        let (mut examples, mut bad) = (Vec::new(), Vec::new());
+        while let Some(crate::input::SheetRow { row, cells, .. }) = sheet.next_row() {
+            let parsed = cells.and_then(|cells| {
+                columns.example(row, |col, _| {
+                    Ok(cells.get(col).cloned().unwrap_or_default())
+                })
+            });
+            match parsed {
+                Ok(example) => examples.push(example),
+                Err(message) => bad.push(BadRow { row, message }),
+            }
+        }
+        return Ok((examples, bad));
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -121,29 +163,11 @@ pub fn read_labeled_lenient_column(
         .byte_headers()
         .map_err(|e| csv_error(path, e))?
         .clone();
-    let position = |name: &str| {
-        headers.iter().position(|h| {
-            String::from_utf8_lossy(h)
-                .trim_start_matches('\u{feff}')
-                .trim()
-                == name
-        })
-    };
-    let seen: Vec<String> = headers
+    let header: Vec<String> = headers
         .iter()
         .map(|h| String::from_utf8_lossy(h).into_owned())
         .collect();
-    let missing = |name: &str| Error::Row {
-        path: path.to_path_buf(),
-        row: 1,
-        column: Some(name.to_string()),
-        message: format!("missing column; the header has {}", seen.join(",")),
-    };
-    let text_col = position(text_column).ok_or_else(|| missing(text_column))?;
-    let label_col = position("label").ok_or_else(|| missing("label"))?;
-    let id_col = position("id");
-    let genre_col = position("genre");
-    let hard_col = position("hard");
+    let columns = LabeledColumns::find(path, &header, text_column)?;
 
     let mut examples = Vec::new();
     let mut bad = Vec::new();
@@ -174,44 +198,84 @@ pub fn read_labeled_lenient_column(
                 .map(str::to_string)
                 .map_err(|e| format!("column {name}: invalid UTF-8 at byte {}", e.valid_up_to()))
         };
-        let parsed = (|| {
-            let text = field(text_col, text_column)?;
-            let label = field(label_col, "label")?;
-            let label: Label = label
-                .parse()
-                .map_err(|e: crate::labels::UnknownLabel| format!("column label: {e}"))?;
-            let id = match id_col {
-                Some(col) => field(col, "id")?,
-                None => (row - 1).to_string(),
-            };
-            let genre = match genre_col {
-                Some(col) => Some(field(col, "genre")?).filter(|g| !g.trim().is_empty()),
-                None => None,
-            };
-            let hard = match hard_col {
-                Some(col) => match field(col, "hard")?.trim() {
-                    "yes" => Some(true),
-                    "no" => Some(false),
-                    "" => None,
-                    other => return Err(format!("column hard: `{other}` is neither yes nor no")),
-                },
-                None => None,
-            };
-            Ok::<_, String>(Example {
-                id,
-                text,
-                label,
-                row,
-                genre,
-                hard,
-            })
-        })();
-        match parsed {
+        match columns.example(row, field) {
             Ok(example) => examples.push(example),
             Err(message) => bad.push(BadRow { row, message }),
         }
     }
     Ok((examples, bad))
+}
+
+/// Where a labelled file's columns are.
+struct LabeledColumns {
+    text_name: String,
+    text: usize,
+    label: usize,
+    id: Option<usize>,
+    genre: Option<usize>,
+    hard: Option<usize>,
+}
+
+impl LabeledColumns {
+    fn find(path: &Path, header: &[String], text_column: &str) -> Result<Self> {
+        let position = |name: &str| {
+            header
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
+        };
+        let missing = |name: &str| Error::Row {
+            path: path.to_path_buf(),
+            row: 1,
+            column: Some(name.to_string()),
+            message: format!("missing column; the header has {}", header.join(",")),
+        };
+        Ok(LabeledColumns {
+            text_name: text_column.to_string(),
+            text: position(text_column).ok_or_else(|| missing(text_column))?,
+            label: position("label").ok_or_else(|| missing("label"))?,
+            id: position("id"),
+            genre: position("genre"),
+            hard: position("hard"),
+        })
+    }
+
+    /// The example in one row, whose fields `field(index, name)` gives.
+    fn example(
+        &self,
+        row: u64,
+        field: impl Fn(usize, &str) -> std::result::Result<String, String>,
+    ) -> std::result::Result<Example, String> {
+        let text = field(self.text, &self.text_name)?;
+        let label = field(self.label, "label")?;
+        let label: Label = label
+            .parse()
+            .map_err(|e: crate::labels::UnknownLabel| format!("column label: {e}"))?;
+        let id = match self.id {
+            Some(col) => field(col, "id")?,
+            None => (row - 1).to_string(),
+        };
+        let genre = match self.genre {
+            Some(col) => Some(field(col, "genre")?).filter(|g| !g.trim().is_empty()),
+            None => None,
+        };
+        let hard = match self.hard {
+            Some(col) => match field(col, "hard")?.trim() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                "" => None,
+                other => return Err(format!("column hard: `{other}` is neither yes nor no")),
+            },
+            None => None,
+        };
+        Ok(Example {
+            id,
+            text,
+            label,
+            row,
+            genre,
+            hard,
+        })
+    }
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {

@@ -4,6 +4,7 @@
 //! the gates CI uses to fail on regressions.
 
 pub mod gate;
+pub mod html;
 pub mod metrics;
 pub mod tune;
 

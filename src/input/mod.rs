@@ -1,5 +1,6 @@
 //! Reading the files analysts label: CSV or TSV (UTF-8, UTF-8 with BOM, GB18030/GBK from
-//! Excel on Chinese Windows, UTF-16 "Unicode text") or JSON lines, streamed record by record.
+//! Excel on Chinese Windows, UTF-16 "Unicode text") or JSON lines, streamed record by record,
+//! and spreadsheet workbooks (.xlsx, .xls, .ods), read one sheet at a time.
 //!
 //! A record that cannot be read (broken quoting, wrong field count, bytes invalid in the
 //! detected encoding, malformed JSON) becomes a [`Reject`] with its line number and the
@@ -8,11 +9,14 @@
 //! first line is rejected and reading resumes on the next line.
 //!
 //! [`encoding`] detects and decodes the text encoding, [`records`] cuts records and fields,
-//! [`columns`] finds the delimiter and the text column; this module joins them into rows.
+//! [`columns`] finds the delimiter and the text column, [`xlsx`] reads workbooks; this module
+//! joins them into rows. A file is read as a workbook when its first bytes are a zip archive's
+//! or an OLE file's (whatever its extension), or when `--format xlsx` says so.
 
 mod columns;
 mod encoding;
 mod records;
+mod xlsx;
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -29,6 +33,7 @@ pub use records::{parse_size, show_size, DEFAULT_MAX_FIELD_BYTES};
 use columns::find_text_column;
 use encoding::{detect, Utf16Reader};
 use records::{parse_record, swallowed_a_record, Ending, RawRecord, Splitter};
+pub(crate) use xlsx::SheetRow;
 
 /// The shape of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,17 +44,23 @@ pub enum Format {
     Tsv,
     /// One JSON object per line.
     Jsonl,
+    /// A spreadsheet workbook: .xlsx, .xlsm, .xlsb, .xls or .ods read (one sheet), .xlsx
+    /// written.
+    #[value(alias = "xls", alias = "ods", alias = "excel")]
+    Xlsx,
 }
 
 impl Format {
     /// The format a file name's extension names: `.csv`; `.tsv` or `.tab`; `.jsonl`,
-    /// `.ndjson` or `.json`. `None` for any other extension (or none).
+    /// `.ndjson` or `.json`; `.xlsx`, `.xlsm`, `.xlsb`, `.xls` or `.ods`. `None` for any
+    /// other extension (or none).
     pub fn from_extension(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "jsonl" | "ndjson" | "json" => Some(Format::Jsonl),
+            _ if xlsx::has_workbook_extension(path) => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -107,6 +118,8 @@ pub struct InputSpec {
     /// The longest field (or JSON line) read, in bytes; a record with a longer one is
     /// rejected ([`DEFAULT_MAX_FIELD_BYTES`] unless set).
     pub max_field_bytes: usize,
+    /// The sheet of a workbook to read; the first when `None`.
+    pub sheet: Option<String>,
 }
 
 impl InputSpec {
@@ -153,6 +166,10 @@ pub struct InputReader {
     text_index: usize,
     splitter: Splitter,
     bytes_read: BytesRead,
+    /// The sheet being read, for a workbook (read whole before its first row).
+    sheet: Option<xlsx::Sheet>,
+    /// A workbook's size, shared out over its rows as they are read, for progress.
+    sheet_bytes: u64,
 }
 
 impl std::fmt::Debug for InputReader {
@@ -172,6 +189,38 @@ fn setup_error(name: &str, message: impl Into<String>) -> Error {
         column: None,
         message: message.into(),
     }
+}
+
+/// Opens `sheet` (the first when `None`) of the file at `path` when the file is a workbook
+/// (by its first bytes, or by its extension); `Ok(None)` when it is not one.
+///
+/// # Errors
+/// An unreadable file, a workbook calamine cannot read, or no such sheet.
+pub(crate) fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<Option<xlsx::Sheet>> {
+    let mut start = [0u8; 8];
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let n = file.read(&mut start).map_err(|e| Error::io(path, e))?;
+    if !xlsx::has_workbook_magic(&start[..n]) {
+        if Format::from_extension(path) == Some(Format::Xlsx) {
+            return Err(workbook_error(
+                &path.display().to_string(),
+                "not a workbook (it is neither a zip archive nor an OLE file)",
+            ));
+        }
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    xlsx::Sheet::open(bytes, sheet)
+        .map(Some)
+        .map_err(|message| workbook_error(&path.display().to_string(), message))
+}
+
+/// A workbook that cannot be read, or has no such sheet: no row is at fault.
+fn workbook_error(name: &str, message: impl Into<String>) -> Error {
+    Error::io(
+        name,
+        io::Error::new(io::ErrorKind::InvalidData, message.into()),
+    )
 }
 
 impl InputReader {
@@ -200,6 +249,16 @@ impl InputReader {
             .take(1 << 16)
             .read_to_end(&mut peek)
             .map_err(|e| Error::io(&name, e))?;
+        let workbook = match spec.format {
+            Some(format) => format == Format::Xlsx,
+            None => {
+                xlsx::has_workbook_magic(&peek)
+                    || spec.path.as_deref().and_then(Format::from_extension) == Some(Format::Xlsx)
+            }
+        };
+        if workbook {
+            return Self::open_workbook(spec, name, peek, reader, bytes_read);
+        }
         let detected = detect(&peek);
         let (encoding, skip) = (detected.encoding, detected.bom);
         let stream: Box<dyn Read + Send> =
@@ -224,6 +283,8 @@ impl InputReader {
             text_index: 0,
             splitter: Splitter::new(Box::new(io::empty())),
             bytes_read,
+            sheet: None,
+            sheet_bytes: 0,
         };
         if format == Format::Jsonl {
             splitter.delimiter = None;
@@ -256,6 +317,52 @@ impl InputReader {
                     .to_string()
             })
             .collect();
+        input.find_text_column(spec)?;
+        input.splitter = splitter;
+        Ok(input)
+    }
+
+    /// Reads a whole workbook and opens its sheet, positioned after the header row.
+    fn open_workbook(
+        spec: &InputSpec,
+        name: String,
+        mut bytes: Vec<u8>,
+        mut rest: impl Read,
+        bytes_read: BytesRead,
+    ) -> Result<Self> {
+        rest.read_to_end(&mut bytes)
+            .map_err(|e| Error::io(&name, e))?;
+        if !xlsx::has_workbook_magic(&bytes) {
+            return Err(workbook_error(
+                &name,
+                "not a workbook (it is neither a zip archive nor an OLE file); if it is text, \
+                 name its format with --format csv",
+            ));
+        }
+        let sheet_bytes = bytes.len() as u64;
+        // Counted again row by row as the sheet is read.
+        bytes_read.0.store(0, Ordering::Relaxed);
+        let sheet = xlsx::Sheet::open(bytes, spec.sheet.as_deref())
+            .map_err(|message| workbook_error(&name, message))?;
+        let mut input = InputReader {
+            name,
+            format: Format::Xlsx,
+            encoding: TextEncoding::Utf8,
+            delimiter: b',',
+            header: sheet.header.clone(),
+            text_column: String::new(),
+            text_index: 0,
+            splitter: Splitter::new(Box::new(io::empty())),
+            bytes_read,
+            sheet: Some(sheet),
+            sheet_bytes,
+        };
+        input.find_text_column(spec)?;
+        Ok(input)
+    }
+
+    fn find_text_column(&mut self, spec: &InputSpec) -> Result<()> {
+        let input = self;
         input.text_index = find_text_column(&input.header, spec.text_column.as_deref())
             .ok_or_else(|| {
                 let wanted = spec
@@ -273,8 +380,7 @@ impl InputReader {
                 )
             })?;
         input.text_column = input.header[input.text_index].clone();
-        input.splitter = splitter;
-        Ok(input)
+        Ok(())
     }
 
     /// The input's name in messages.
@@ -317,6 +423,26 @@ impl InputReader {
     /// # Errors
     /// Only I/O failures of the underlying file; bad records are [`Item::Reject`]s.
     pub fn next_item(&mut self) -> Result<Option<Item>> {
+        if let Some(sheet) = &mut self.sheet {
+            let Some(row) = sheet.next_row() else {
+                self.bytes_read.0.store(self.sheet_bytes, Ordering::Relaxed);
+                return Ok(None);
+            };
+            let done = self.sheet_bytes * sheet.rows_read() as u64 / sheet.height().max(1) as u64;
+            self.bytes_read.0.store(done, Ordering::Relaxed);
+            return Ok(Some(match row.cells {
+                Ok(fields) => Item::Row(Row {
+                    line: row.row,
+                    text: fields[self.text_index].clone(),
+                    fields: Fields::Table(fields),
+                }),
+                Err(reason) => Item::Reject(Reject {
+                    line: row.row,
+                    reason,
+                    raw: row.raw,
+                }),
+            }));
+        }
         let Some(record) = self
             .splitter
             .next_record()
@@ -326,7 +452,7 @@ impl InputReader {
         };
         let item = match self.format {
             Format::Jsonl => self.json_item(&record),
-            Format::Csv | Format::Tsv => self.table_item(record),
+            Format::Csv | Format::Tsv | Format::Xlsx => self.table_item(record),
         };
         Ok(Some(item))
     }

@@ -76,6 +76,7 @@ fn read(bytes: &[u8], format: Option<Format>, max_field_bytes: usize) -> Vec<Ite
         format,
         text_column: None,
         max_field_bytes,
+        sheet: None,
     })
     .unwrap();
     let mut items = Vec::new();
@@ -197,6 +198,7 @@ proptest! {
             format: Some(format),
             text_column: None,
             max_field_bytes: limit,
+            sheet: None,
         }) else {
             return Ok(());
         };

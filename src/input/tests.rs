@@ -14,6 +14,7 @@ fn read_all(bytes: &[u8], format: Option<Format>) -> (InputReader, Vec<Item>) {
         format,
         text_column: None,
         max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+        sheet: None,
     })
     .unwrap();
     let mut items = Vec::new();
@@ -125,6 +126,7 @@ fn missing_text_column_lists_columns() {
         format: None,
         text_column: None,
         max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+        sheet: None,
     })
     .unwrap_err()
     .to_string();

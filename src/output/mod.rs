@@ -1,5 +1,5 @@
-//! The output stage: labelled rows written as CSV, TSV or JSON lines, with every original
-//! column kept and heihui's columns added; and the rejects file.
+//! The output stage: labelled rows written as CSV, TSV, JSON lines or an .xlsx workbook, with
+//! every original column kept and heihui's columns added; and the rejects file.
 //!
 //! Cells that start with `=`, `+`, `-` or `@`, their full-width forms `＝ ＋ － ＠`, any of
 //! these after leading spaces or tabs, or a tab or carriage return, are prefixed with a single
@@ -17,9 +17,11 @@ use crate::labels::Label;
 mod jsonl;
 mod rejects;
 mod table;
+mod xlsx;
 
 pub use rejects::RejectWriter;
 pub use table::guard_cell;
+pub use xlsx::{RunSummary, MAX_CELL_CHARS};
 
 /// Whether spreadsheet formulas are neutralised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +101,8 @@ pub struct LabelWriter {
     header: Vec<String>,
     table: Option<csv::Writer<Box<dyn Write + Send>>>,
     lines: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
+    /// A workbook being filled, and where it goes at the end.
+    workbook: Option<(xlsx::XlsxTable, Box<dyn Write + Send>)>,
     name: String,
     /// Writes each row's MinHash band keys (`lsh`) in JSON lines when set.
     lsh: Option<crate::mining::minhash::MinHasher>,
@@ -125,7 +129,7 @@ impl LabelWriter {
         header: &[String],
     ) -> Result<Self> {
         let io = |e: std::io::Error| Error::io(name, e);
-        if settings.excel_bom && settings.format != Format::Jsonl {
+        if settings.excel_bom && matches!(settings.format, Format::Csv | Format::Tsv) {
             out.write_all(b"\xEF\xBB\xBF").map_err(io)?;
         }
         let mut existing = header.to_vec();
@@ -137,12 +141,22 @@ impl LabelWriter {
             header: header.to_vec(),
             table: None,
             lines: None,
+            workbook: None,
             name: name.to_string(),
             lsh: None,
             settings,
         };
         match writer.settings.format {
             Format::Jsonl => writer.lines = Some(std::io::BufWriter::with_capacity(1 << 16, out)),
+            Format::Xlsx => {
+                let mut record: Vec<String> = Vec::new();
+                if writer.settings.source_column {
+                    record.push("source".into());
+                }
+                record.extend(header.iter().cloned());
+                record.extend(writer.columns.iter().cloned());
+                writer.workbook = Some((xlsx::XlsxTable::new(name, &record)?, out));
+            }
             Format::Csv | Format::Tsv => {
                 let delimiter = if writer.settings.format == Format::Tsv {
                     b'\t'
@@ -198,6 +212,9 @@ impl LabelWriter {
                 .map_err(|e| Error::io(&self.name, e))?;
             return Ok(());
         }
+        if let Some((book, _)) = &mut self.workbook {
+            return book.write(&self.name, &self.settings, source, row, c);
+        }
         let record = table::row_record(&self.settings, source, row, c);
         self.table
             .as_mut()
@@ -223,11 +240,21 @@ impl LabelWriter {
         Ok(())
     }
 
-    /// Flushes everything written.
+    /// The run's summary, for a workbook's `summary` sheet (other formats have none).
+    pub fn set_summary(&mut self, summary: RunSummary) {
+        if let Some((book, _)) = &mut self.workbook {
+            book.set_summary(summary);
+        }
+    }
+
+    /// Flushes everything written; a workbook is written out whole now.
     ///
     /// # Errors
     /// A failed write.
     pub fn finish(mut self) -> Result<()> {
+        if let Some((book, mut out)) = self.workbook.take() {
+            book.finish(&self.name, &mut out)?;
+        }
         if let Some(table) = &mut self.table {
             table.flush().map_err(|e| Error::io(&self.name, e))?;
         }

@@ -17,6 +17,8 @@ mod label;
 mod mapper;
 mod model;
 mod model_checks;
+mod report;
 mod shell;
 mod snapshots;
 mod terminal;
+mod xlsx;
