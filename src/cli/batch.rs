@@ -321,15 +321,14 @@ pub fn label_all(
             let source = input.name().to_string();
             let columns = RefColumns::find(input, several);
             bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
-            pipeline::run(classifier, input, &settings, |outcome| {
+            pipeline::run(classifier, input, &settings, |outcome| -> Result<()> {
                 totals.rows_in += 1;
                 match outcome {
                     Outcome::Labeled(row, c) => {
                         totals.labelled += 1;
                         totals.per_label[c.verdict.label.index()] += 1;
                         totals.empty += u64::from(row.text.trim().is_empty());
-                        each(&columns.row_ref(&source, &row), &row, &c)
-                            .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                        each(&columns.row_ref(&source, &row), &row, &c)?;
                     }
                     Outcome::Rejected(r) => {
                         totals.rejected += 1;

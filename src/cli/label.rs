@@ -245,38 +245,45 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let source = input.name().to_string();
             bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
             let text_field = input.text_column().to_string();
-            pipeline::run(&classifier, input, &pipeline_settings, |outcome| {
-                rows_in += 1;
-                let outcome = match outcome {
-                    Outcome::Labeled(row, c) => match non_string_text(&row, &text_field) {
-                        Some(reject) => Outcome::Rejected(reject),
-                        None => Outcome::Labeled(row, c),
-                    },
-                    rejected => rejected,
-                };
-                match outcome {
-                    Outcome::Labeled(row, c) => {
-                        rows_out += 1;
-                        per_label[c.verdict.label.index()] += 1;
-                        review += u64::from(c.verdict.needs_review);
-                        writer.write(&source, &row, &c)?;
-                    }
-                    Outcome::Rejected(r) => {
-                        errors += 1;
-                        writer.write_reject(&r)?;
-                        if write_rejects {
-                            rejects
-                                .write(&source, &r)
-                                .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+            pipeline::run(
+                &classifier,
+                input,
+                &pipeline_settings,
+                |outcome| -> Result<()> {
+                    rows_in += 1;
+                    let outcome = match outcome {
+                        Outcome::Labeled(row, c) => match non_string_text(&row, &text_field) {
+                            Some(reject) => Outcome::Rejected(reject),
+                            None => Outcome::Labeled(row, c),
+                        },
+                        rejected => rejected,
+                    };
+                    match outcome {
+                        Outcome::Labeled(row, c) => {
+                            rows_out += 1;
+                            per_label[c.verdict.label.index()] += 1;
+                            review += u64::from(c.verdict.needs_review);
+                            writer.write(&source, &row, &c)?;
+                        }
+                        Outcome::Rejected(r) => {
+                            errors += 1;
+                            writer.write_reject(&r)?;
+                            if write_rejects {
+                                // A failed rejects file loses rows, unlike a closed standard
+                                // output: it is reported, never taken for `| head` closing.
+                                rejects
+                                    .write(&source, &r)
+                                    .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                            }
                         }
                     }
-                }
-                if rows_in % 64 == 0 {
-                    let bytes = bytes_done.load(std::sync::atomic::Ordering::Relaxed);
-                    bar.update(rows_in, done_bytes + bytes);
-                }
-                Ok(())
-            })?;
+                    if rows_in % 64 == 0 {
+                        let bytes = bytes_done.load(std::sync::atomic::Ordering::Relaxed);
+                        bar.update(rows_in, done_bytes + bytes);
+                    }
+                    Ok(())
+                },
+            )?;
             done_bytes += input.bytes_read().get();
         }
         Ok(())

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::corpus::variants::VariantTable;
-use crate::error::{Error, Result};
+use crate::error::{CorpusError, Error, Result};
 use crate::labels::Label;
 use crate::normalize::normalize;
 
@@ -94,10 +94,10 @@ impl FromStr for Category {
             .into_iter()
             .find(|c| c.name() == s)
             .ok_or_else(|| {
-                Error::Refused(format!(
-                    "unknown category `{s}`: expected one of {}",
-                    Category::ALL.map(Category::name).join(", ")
-                ))
+                CorpusError::UnknownCategory {
+                    name: s.to_string(),
+                }
+                .into()
             })
     }
 }
@@ -416,11 +416,12 @@ impl Corpus {
             .iter()
             .find(|f| f.severity == Severity::Error)
         {
-            return Err(Error::Syntax {
+            return Err(CorpusError::Syntax {
                 path: first.path.clone(),
                 line: first.line,
                 message: first.message.clone(),
-            });
+            }
+            .into());
         }
         Ok(corpus)
     }
@@ -535,24 +536,23 @@ impl Corpus {
     ) -> Result<&Phrase> {
         let text = text.trim();
         if text.contains(['\t', '\n', '\r']) || note.contains(['\t', '\n', '\r']) {
-            return Err(Error::Refused(
-                "a phrase or note may not contain tabs or line breaks".into(),
-            ));
+            return Err(CorpusError::LineBreak.into());
         }
         let weight = weight.unwrap_or(category.default_weight());
-        check_weight(category, weight).map_err(Error::Refused)?;
+        check_weight(category, weight).map_err(bad_phrase)?;
         let path = phrase_file(&self.dir, category);
         let phrase = parse_phrase_line(&path, 0, category, &format!("{text}\t{weight}\t{note}"))
-            .map_err(Error::Refused)?;
+            .map_err(bad_phrase)?;
         let phrase = Phrase { scope, ..phrase };
-        check_letters(&phrase).map_err(Error::Refused)?;
+        check_letters(&phrase).map_err(bad_phrase)?;
         if let Some(existing) = self.phrases().find(|p| p.key == phrase.key) {
-            return Err(Error::Refused(format!(
-                "`{text}` duplicates `{}` in {}:{} after normalisation; nothing was written",
-                existing.text,
-                existing.source.0.display(),
-                existing.source.1
-            )));
+            return Err(CorpusError::Duplicate {
+                text: text.to_string(),
+                existing: existing.text.clone(),
+                path: existing.source.0.clone(),
+                line: existing.source.1,
+            }
+            .into());
         }
         let file = self.file_mut(category);
         file.entries.push(Entry {
@@ -576,10 +576,10 @@ impl Corpus {
     pub fn remove(&mut self, text: &str) -> Result<Phrase> {
         let key = normalize(text.trim());
         let Some(category) = self.find(text).map(|p| p.category) else {
-            return Err(Error::Refused(format!(
-                "`{}` is not in the corpus; `heihui corpus list` shows what is",
-                text.trim()
-            )));
+            return Err(CorpusError::NotFound {
+                text: text.trim().to_string(),
+            }
+            .into());
         };
         let file = self.file_mut(category);
         let at = file
@@ -724,6 +724,10 @@ fn finding_at(phrase: &Phrase, severity: Severity, message: String) -> Finding {
         line: phrase.source.1,
         message,
     }
+}
+
+fn bad_phrase(message: String) -> Error {
+    CorpusError::BadPhrase { message }.into()
 }
 
 fn check_weight(category: Category, weight: f32) -> std::result::Result<(), String> {

@@ -9,7 +9,7 @@ pub use check::{check_dir, near_duplicates, CheckReport, Lengths, Problem, Split
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 use crate::labels::Label;
 
 /// Two rows whose character-trigram sets overlap more than this (Jaccard) are near
@@ -87,12 +87,13 @@ pub fn read_labeled(path: &Path) -> Result<Vec<Example>> {
 pub fn read_labeled_column(path: &Path, text_column: &str) -> Result<Vec<Example>> {
     let (examples, bad) = read_labeled_lenient_column(path, text_column)?;
     if let Some(first) = bad.into_iter().next() {
-        return Err(Error::Row {
+        return Err(DataError::Row {
             path: path.to_path_buf(),
             row: first.row,
             column: None,
             message: first.message,
-        });
+        }
+        .into());
     }
     Ok(examples)
 }
@@ -133,7 +134,7 @@ pub fn read_labeled_lenient_column(
         .iter()
         .map(|h| String::from_utf8_lossy(h).into_owned())
         .collect();
-    let missing = |name: &str| Error::Row {
+    let missing = |name: &str| DataError::Row {
         path: path.to_path_buf(),
         row: 1,
         column: Some(name.to_string()),
@@ -216,10 +217,11 @@ pub fn read_labeled_lenient_column(
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {
     let row = e.position().map_or(1, |p| p.line());
-    Error::Row {
+    DataError::Row {
         path: path.to_path_buf(),
         row,
         column: None,
         message: e.to_string(),
     }
+    .into()
 }

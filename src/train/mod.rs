@@ -24,7 +24,7 @@ use crate::corpus::Corpus;
 use crate::data::{read_labeled, Example};
 use crate::decide::Decision;
 use crate::encode::{load_chars, Encoder};
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result, TrainError};
 use crate::eval::tune::{cross_validate_stack, tune, Components, FoldScores};
 use crate::eval::{evaluate, Evaluation, Metrics};
 use crate::labels::Label;
@@ -145,9 +145,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
     let train_rows = read_labeled(&settings.train)?;
     let dev_rows = read_labeled(&settings.dev)?;
     if train_rows.is_empty() || dev_rows.is_empty() {
-        return Err(Error::Refused(
-            "training needs at least one training row and one dev row".into(),
-        ));
+        return Err(TrainError::NoRows.into());
     }
     let device = Device::Cpu;
     let normalized_train: Vec<String> = train_rows
@@ -157,9 +155,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
 
     if settings.transformer == TransformerTraining::Keep {
         let Some(init) = &settings.init else {
-            return Err(Error::Refused(
-                "keeping the transformer needs --init MODEL_DIR to take it from".into(),
-            ));
+            return Err(TrainError::KeepWithoutInit.into());
         };
         let model = Model::load(init)?;
         copy_transformer(init, &settings.out)?;
@@ -601,10 +597,11 @@ fn copy_transformer(from: &Path, to: &Path) -> Result<()> {
 /// Elements in every tensor of a safetensors file.
 fn count_parameters(path: &Path) -> Result<usize> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| Error::Model {
-        path: path.to_path_buf(),
-        message: format!("not a safetensors file: {e}"),
-    })?;
+    let tensors =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("not a safetensors file: {e}"),
+        })?;
     Ok(tensors
         .tensors()
         .iter()
