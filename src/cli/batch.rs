@@ -12,6 +12,7 @@ use heihui::output::RejectWriter;
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
 
+use super::args::{QuietArg, TextColumnArg};
 use super::progress::{LabelBar, Progress};
 use super::{CorpusArg, ModelArg};
 
@@ -21,9 +22,8 @@ pub struct InputArgs {
     /// Input files; `-` reads standard input
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// The column (or JSON field) holding the text
-    #[arg(long, value_name = "NAME")]
-    pub text_column: Option<String>,
+    #[command(flatten)]
+    pub text: TextColumnArg,
     /// Input format [default: from each file's extension]
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -41,9 +41,8 @@ pub struct InputArgs {
     /// NAME.rejects.csv]
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
-    /// No progress bar and no summary
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: QuietArg,
     #[command(flatten)]
     pub model: ModelArg,
     #[command(flatten)]
@@ -303,7 +302,7 @@ pub fn label_all(
     rejects: &Path,
     mut each: impl FnMut(&RowRef, &Row, &Classification) -> Result<()>,
 ) -> Result<Totals> {
-    let mode = Progress::from_quiet(args.quiet);
+    let mode = Progress::from_quiet(args.quiet.quiet);
     let mut bar = LabelBar::new(total_bytes(specs), mode);
     let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let settings = PipelineSettings {

@@ -4,10 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use heihui::classifier::{Classification, Classifier};
+use heihui::classifier::Classification;
 use heihui::decide::Decision;
 use heihui::{Category, Label};
 
+use super::args::{JsonArg, QuietArg};
 use super::colour::Colour;
 use super::{inputs, CorpusArg, ModelArg};
 
@@ -15,16 +16,16 @@ use super::{inputs, CorpusArg, ModelArg};
 /// phrase hit highlighted and named.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
+    after_help = "JSON lines: one object per text: label, confidence, combined and model-only probabilities, needs_review, hits, contacts, reason.\n\nExamples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
 heihui classify --json < texts.txt"
 )]
 pub struct Args {
     /// Texts to classify; one per line on standard input when none are given
     texts: Vec<String>,
-    /// One JSON object per text: label, confidence, combined and model-only probabilities,
-    /// needs_review, hits, contacts, reason
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always or never
     #[arg(long, value_enum, default_value_t = Colour::Auto)]
     color: Colour,
@@ -35,8 +36,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
-    let classifier = Classifier::load_with(&model, &corpus, args.model.unused_weights())?;
+    let classifier = super::args::load_classifier(&args.model, &args.corpus)?.classifier;
     let decision = classifier.decision().clone();
     let colour = args.color.for_stdout();
     let stdout = std::io::stdout();
@@ -46,7 +46,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .classify(&[text])?
             .pop()
             .expect("one result per text");
-        if args.json {
+        if args.json.json {
             let line = serde_json::json!({
                 "text": text,
                 "label": c.verdict.label,

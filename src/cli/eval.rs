@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use heihui::classifier::Classifier;
 use heihui::data::{read_labeled_column, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
 use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
 use heihui::Label;
 
+use super::args::{JsonArg, QuietArg, TextColumnArg};
 use super::progress::{rows_bar, Progress};
 use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 
@@ -32,15 +32,16 @@ heihui eval corpus/labeled/dev.csv --tune\n  heihui eval data.csv --errors workl
 pub struct Args {
     /// Labelled CSV (a text column and a label column; id, genre and hard optional)
     file: PathBuf,
-    /// The column holding the texts
-    #[arg(long, value_name = "NAME", default_value = "text")]
-    text_column: String,
+    /// Anything after FILE: caught to explain it (`--json FILE` was the JSON file once)
+    #[arg(hide = true)]
+    extra: Vec<String>,
+    #[command(flatten)]
+    text: TextColumnArg,
     /// A gate (see below); repeatable
     #[arg(long, value_name = "GATE")]
     gate: Vec<Gate>,
-    /// Print the report as one JSON line on stdout instead of tables
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonArg,
     /// Also write the report as JSON to OUT
     #[arg(long, value_name = "OUT")]
     json_out: Option<PathBuf>,
@@ -65,9 +66,8 @@ pub struct Args {
     /// Texts per forward pass
     #[arg(long, default_value_t = heihui::model::DEFAULT_BATCH_SIZE)]
     batch_size: usize,
-    /// No progress bar and no summary line on stderr
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[command(flatten)]
     model: ModelArg,
     #[command(flatten)]
@@ -95,21 +95,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
             })
             .collect()
     };
-    let model_dir = args.model.resolve()?;
+    if let Some(extra) = args.extra.first() {
+        if args.json.json {
+            bail!(
+                "{extra}: --json takes no file, it prints the report as JSON lines on stdout; \
+                 write the report to a file with --json-out {extra}"
+            );
+        }
+        bail!("{extra}: eval reads one labelled file; evaluate each file in its own run");
+    }
+    let super::args::Loaded {
+        classifier,
+        model: model_dir,
+        corpus: _corpus,
+    } = super::args::load_classifier(&args.model, &args.corpus)?;
     if args.tune && model_dir.is_builtin() {
         bail!(
             "--tune writes decision.json into the model directory, and the built-in model \
              cannot be changed: write it out with `heihui model export DIR`, then pass --model DIR"
         );
     }
-    let corpus_dir = args.corpus.resolve()?;
-    let classifier = Classifier::load_with(&model_dir, &corpus_dir, args.model.unused_weights())?;
     let decision_path = model_dir.join("decision.json");
-    let examples = read_labeled_column(&args.file, &args.text_column)?;
+    let examples = read_labeled_column(&args.file, args.text.labelled())?;
     let bar = rows_bar(
         examples.len() as u64,
         "evaluating",
-        Progress::from_quiet(args.quiet),
+        Progress::from_quiet(args.quiet.quiet),
     );
     let started = std::time::Instant::now();
     let mut evaluation = evaluate(&classifier, &examples, args.batch_size, |n| {
@@ -117,7 +128,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    if !args.quiet {
+    if !args.quiet.quiet {
         eprintln!(
             "evaluated {} rows in {:.1} s ({:.0} rows/s, every system)",
             examples.len(),
@@ -128,7 +139,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut decision = classifier.decision().clone();
     if args.tune {
         let (tuned, f1) = tune(&evaluation.tuning_rows())?;
-        if !args.quiet {
+        if !args.quiet.quiet {
             eprintln!(
                 "tuned on {}: combined macro-F1 {:.4} -> {:.4}; wrote {}",
                 args.file.display(),
@@ -152,7 +163,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if args.json {
+    if args.json.json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
         write!(out, "{}", text_report(&args.file, &evaluation, &by))?;

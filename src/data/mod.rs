@@ -5,7 +5,9 @@
 
 mod check;
 
-pub use check::{check_dir, near_duplicates, CheckReport, Lengths, Problem, SplitSummary};
+pub use check::{
+    check_dir, check_dir_column, near_duplicates, CheckReport, Lengths, Problem, SplitSummary,
+};
 
 use std::path::Path;
 

@@ -21,7 +21,7 @@ use schedule::{class_weights, learning_rate, length_bucketed_batches};
 
 use crate::classifier::Classifier;
 use crate::corpus::Corpus;
-use crate::data::{read_labeled, Example};
+use crate::data::{read_labeled_column, Example};
 use crate::decide::Decision;
 use crate::encode::{load_chars, Encoder};
 use crate::error::{Error, ModelError, Result, TrainError};
@@ -46,6 +46,8 @@ pub struct TrainSettings {
     pub dev: PathBuf,
     /// Labelled rows reported in the model card, never used for selection.
     pub test: Option<PathBuf>,
+    /// The column of the labelled files holding the texts.
+    pub text_column: String,
     /// The model directory to write.
     pub out: PathBuf,
     /// A model directory to fine-tune instead of starting from scratch.
@@ -142,8 +144,8 @@ pub struct TrainReport {
 pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Result<TrainReport> {
     let started = Instant::now();
     let corpus = Corpus::load(&settings.corpus)?;
-    let train_rows = read_labeled(&settings.train)?;
-    let dev_rows = read_labeled(&settings.dev)?;
+    let train_rows = read_labeled_column(&settings.train, &settings.text_column)?;
+    let dev_rows = read_labeled_column(&settings.dev, &settings.text_column)?;
     if train_rows.is_empty() || dev_rows.is_empty() {
         return Err(TrainError::NoRows.into());
     }
@@ -363,7 +365,7 @@ fn finish(
     let classifier = Classifier::from_parts(matcher, model, ngram, decision.clone());
     let test = match &settings.test {
         Some(path) => {
-            let rows = read_labeled(path)?;
+            let rows = read_labeled_column(path, &settings.text_column)?;
             Some(evaluate(&classifier, &rows, 64, |_| {})?)
         }
         None => None,

@@ -10,6 +10,7 @@ mod contacts;
 mod corpus;
 mod data;
 mod files;
+mod flags;
 mod input;
 mod json;
 mod label;
