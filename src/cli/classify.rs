@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use heihui::classifier::Classification;
 use heihui::decide::Decision;
+use heihui::output::{columns, Decided, Explain};
 use heihui::{Category, Label};
 
 use super::args::{JsonArg, QuietArg};
@@ -47,20 +48,28 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .pop()
             .expect("one result per text");
         if args.json.json {
-            let line = serde_json::json!({
-                "text": text,
-                "label": c.verdict.label,
-                "confidence": c.verdict.confidence,
-                "probabilities": by_label(&c.verdict.probabilities),
-                "model_probabilities": by_label(&c.verdict.model_probabilities),
-                "ngram_probabilities": c.verdict.ngram_probabilities.as_ref().map(by_label),
-                "contributions": contributions(classifier.decision(), &c),
-                "needs_review": c.verdict.needs_review,
-                "hits": c.hits,
-                "contacts": c.contacts,
-                "reason": c.reason,
-            });
-            writeln!(out, "{line}")?;
+            // The text, the columns `label` adds (from the one table), then what only
+            // classify shows: each part's probabilities and contributions.
+            let decided = Decided::from(&c);
+            let mut line = serde_json::Map::new();
+            line.insert("text".into(), text.into());
+            for col in columns(Explain::On) {
+                line.insert(col.name(), col.value(&decided));
+            }
+            line.insert("probabilities".into(), by_label(&c.verdict.probabilities));
+            line.insert(
+                "model_probabilities".into(),
+                by_label(&c.verdict.model_probabilities),
+            );
+            line.insert(
+                "ngram_probabilities".into(),
+                c.verdict.ngram_probabilities.as_ref().map(by_label).into(),
+            );
+            line.insert(
+                "contributions".into(),
+                contributions(classifier.decision(), &c),
+            );
+            writeln!(out, "{}", serde_json::Value::Object(line))?;
         } else {
             write_human(&mut out, text, &c, &decision, colour)?;
         }

@@ -11,6 +11,7 @@ use heihui::data::{read_labeled_column, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
 use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
+use heihui::output::{columns, Decided, Explain};
 use heihui::Label;
 
 use super::args::{JsonArg, QuietArg, TextColumnArg};
@@ -299,42 +300,38 @@ fn write_errors(
     let mut file = heihui::fs::AtomicFile::create(path)?;
     {
         let mut w = csv::Writer::from_writer(&mut file);
-        let mut header = vec![
-            "id".to_string(),
-            "text".into(),
-            "gold".into(),
-            "predicted".into(),
-        ];
-        for prefix in ["p", "model_p", "ngram_p"] {
+        // id, text and gold, the columns `label` adds (from the one table, with reason),
+        // then each model's own probabilities.
+        let added = columns(Explain::On);
+        let mut header = vec!["id".to_string(), "text".into(), "gold".into()];
+        header.extend(added.iter().map(|c| c.name()));
+        for prefix in ["model_p", "ngram_p"] {
             header.extend(Label::ALL.iter().map(|l| format!("{prefix}_{}", l.name())));
         }
-        header.extend(["hits".to_string(), "reason".into()]);
         w.write_record(&header)?;
         for (example, row) in examples.iter().zip(&e.rows) {
             if row.combined.label == row.gold {
                 continue;
             }
+            let v = &row.combined;
+            let reason = reason(decision, &row.evidence, v, &row.hits);
+            let decided = Decided {
+                verdict: v,
+                hits: &row.hits,
+                contacts: &row.contacts,
+                reason: &reason,
+            };
             let mut record = vec![
                 example.id.clone(),
                 example.text.clone(),
                 row.gold.to_string(),
-                row.combined.label.to_string(),
             ];
-            let v = &row.combined;
-            record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
+            record.extend(added.iter().map(|c| c.cell(&decided)));
             record.extend(v.model_probabilities.iter().map(|p| format!("{p:.4}")));
             match &v.ngram_probabilities {
                 Some(n) => record.extend(n.iter().map(|p| format!("{p:.4}"))),
                 None => record.extend(std::iter::repeat_n(String::new(), 3)),
             }
-            record.push(
-                row.hits
-                    .iter()
-                    .map(|h| format!("{}:{}:{:+}", h.phrase, h.category, h.weight))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            record.push(reason(decision, &row.evidence, v, &row.hits));
             w.write_record(&record)?;
         }
         w.flush()?;

@@ -10,6 +10,7 @@ pub mod tune;
 use serde::Serialize;
 
 use crate::classifier::Classifier;
+use crate::clues::Contact;
 use crate::data::Example;
 use crate::decide::{corpus_only, Decision, Evidence, Verdict};
 use crate::error::Result;
@@ -37,6 +38,9 @@ pub struct RowOutcome {
     pub evidence: Evidence,
     /// The phrase hits.
     pub hits: Vec<Hit>,
+    /// The contacts found (for the error list; not in the report).
+    #[serde(skip)]
+    pub contacts: Vec<Contact>,
     /// The text's length in characters.
     pub chars: usize,
     /// The row's genre, where the file has a `genre` column.
@@ -250,6 +254,7 @@ pub fn evaluate(
                 combined: c.verdict,
                 evidence: c.evidence,
                 hits: c.hits,
+                contacts: c.contacts,
                 chars: example.text.chars().count(),
                 genre: example.genre.clone(),
             });
@@ -314,6 +319,7 @@ mod tests {
             combined: Decision::default().decide(&evidence),
             evidence,
             hits: Vec::new(),
+            contacts: Vec::new(),
             chars,
             genre: Some(genre.into()),
         }

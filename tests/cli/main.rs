@@ -4,6 +4,7 @@ mod builtin;
 mod campaigns;
 mod classify;
 mod clues;
+mod columns;
 mod commands;
 mod common;
 mod contacts;
