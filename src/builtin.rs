@@ -85,10 +85,7 @@ enum Part {
 /// A file that exists (nothing is written then), or one that cannot be written.
 pub fn export(files: &[File], dir: &Path) -> Result<usize> {
     if let Some(existing) = files.iter().map(|f| target(dir, f)).find(|p| p.exists()) {
-        return Err(Error::Refused(format!(
-            "{}: already exists; export into an empty or new folder",
-            existing.display()
-        )));
+        return Err(Error::Exists { path: existing });
     }
     write(files, dir, Part::All)
 }
@@ -138,17 +135,15 @@ impl Unpacked {
         Self::unpack(CORPUS, "corpus")
     }
 
-    fn unpack(files: &[File], what: &str) -> Result<Self> {
+    fn unpack(files: &[File], what: &'static str) -> Result<Self> {
         let tmp = std::env::temp_dir();
         let dir = tempfile::Builder::new()
             .prefix(&format!("heihui-builtin-{what}-"))
             .tempdir_in(&tmp)
-            .map_err(|e| {
-                Error::Refused(format!(
-                    "{}: cannot unpack the built-in {what}: {e}; set TMPDIR to a writable \
-                     folder or pass --{what} DIR",
-                    tmp.display()
-                ))
+            .map_err(|cause| Error::Unpack {
+                folder: tmp.clone(),
+                what,
+                cause,
             })?;
         write(files, dir.path(), Part::ForLoading)?;
         Ok(Unpacked { dir })

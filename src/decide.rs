@@ -19,7 +19,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::Category;
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 use crate::labels::Label;
 use crate::matcher::Hit;
 use crate::model::{softmax, Probabilities};
@@ -177,7 +177,7 @@ impl Decision {
     /// An unreadable or malformed file.
     pub fn load(path: &Path) -> Result<Self> {
         let decision: Decision = match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Model {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| ModelError::Invalid {
                 path: path.to_path_buf(),
                 message: format!("malformed decision parameters: {e}"),
             })?,
@@ -185,14 +185,15 @@ impl Decision {
             Err(e) => return Err(Error::io(path, e)),
         };
         if !(0.0..=1.0).contains(&decision.review_margin) {
-            return Err(Error::Model {
+            return Err(ModelError::Invalid {
                 path: path.to_path_buf(),
                 message: format!(
                     "field review_margin: {} is not between 0 and 1 (a difference of two \
                      probabilities; 0 sends nothing to review)",
                     decision.review_margin
                 ),
-            });
+            }
+            .into());
         }
         Ok(decision)
     }
@@ -218,14 +219,15 @@ impl Decision {
             };
             let got = self.decide(&evidence).label;
             if got != label {
-                return Err(Error::Model {
+                return Err(ModelError::Invalid {
                     path: path.to_path_buf(),
                     message: format!(
                         "labels even a text that both models are sure is {label}, with a \
                          phrase for it, as {got}: its bias or weights outweigh the models; \
                          retune with `heihui eval DEV.csv --tune` or delete the file"
                     ),
-                });
+                }
+                .into());
             }
         }
         Ok(())

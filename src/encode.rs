@@ -17,7 +17,7 @@ use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
 use tokenizers::processors::bert::BertProcessing;
 use tokenizers::{Tokenizer, TruncationParams};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 use crate::normalize::is_cjk;
 
 /// The special tokens, in vocabulary order.
@@ -52,11 +52,12 @@ impl std::fmt::Debug for Encoder {
     }
 }
 
-fn tokenizer_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Model {
+fn tokenizer_error(path: &Path, e: tokenizers::Error) -> Error {
+    ModelError::Tokenizer {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source: e,
     }
+    .into()
 }
 
 impl Encoder {
@@ -96,7 +97,7 @@ impl Encoder {
         named_pad: Option<&str>,
     ) -> Result<Self> {
         let (cls, sep) = wrapping_tokens(&tokenizer, path)?;
-        let pad = padding_token(&tokenizer, named_pad).ok_or_else(|| Error::Model {
+        let pad = padding_token(&tokenizer, named_pad).ok_or_else(|| ModelError::Invalid {
             path: path.to_path_buf(),
             message: "the tokenizer has no padding token (no padding settings, no pad_token \
                       in tokenizer_config.json, no [PAD] or <pad> in the vocabulary)"
@@ -358,12 +359,13 @@ fn wrapping_tokens(tokenizer: &Tokenizer, path: &Path) -> Result<(u32, u32)> {
         .map_err(|e| tokenizer_error(path, e))?;
     match wrapped.get_ids() {
         [first, .., last] => Ok((*first, *last)),
-        _ => Err(Error::Model {
+        _ => Err(ModelError::Invalid {
             path: path.to_path_buf(),
             message: "the tokenizer's post-processor adds no start and end tokens around an \
                       input; a sequence classifier needs both"
                 .into(),
-        }),
+        }
+        .into()),
     }
 }
 

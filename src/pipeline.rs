@@ -12,7 +12,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
 use crate::classifier::{Classification, Classifier, Prepared};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::input::{InputReader, Item, Reject, Row};
 
 /// How the pipeline runs.
@@ -62,15 +62,15 @@ type PreparedChunk = (u64, Vec<Item>, Vec<Prepared>, u64);
 /// # Errors
 /// An I/O failure reading the input, a model failure, or the first error `sink` returns; the
 /// other stages stop when one fails.
-pub fn run(
+pub fn run<E: From<Error>>(
     classifier: &Classifier,
     input: &mut InputReader,
     settings: &PipelineSettings,
-    mut sink: impl FnMut(Outcome) -> Result<()>,
-) -> Result<()> {
+    mut sink: impl FnMut(Outcome) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
     let workers = settings.threads.max(1);
     let chunk_rows = settings.chunk_rows.max(1);
-    std::thread::scope(|scope| -> Result<()> {
+    std::thread::scope(|scope| -> std::result::Result<(), E> {
         let (chunk_tx, chunk_rx) = sync_channel::<Chunk>(workers * 2);
         let (prepared_tx, prepared_rx) = sync_channel::<PreparedChunk>(workers * 2);
         let (done_tx, done_rx) = sync_channel::<Result<(Vec<Item>, Vec<Classification>, u64)>>(2);
@@ -143,22 +143,24 @@ pub fn run(
 
         let mut outcome = Ok(());
         for result in done_rx.iter() {
-            let step = result.and_then(|(items, classifications, bytes)| {
-                let mut classifications = classifications.into_iter();
-                for item in items {
-                    match item {
-                        Item::Row(row) => {
-                            let c = classifications.next().expect("one classification per row");
-                            sink(Outcome::Labeled(row, c))?;
+            let step = result
+                .map_err(E::from)
+                .and_then(|(items, classifications, bytes)| {
+                    let mut classifications = classifications.into_iter();
+                    for item in items {
+                        match item {
+                            Item::Row(row) => {
+                                let c = classifications.next().expect("one classification per row");
+                                sink(Outcome::Labeled(row, c))?;
+                            }
+                            Item::Reject(r) => sink(Outcome::Rejected(r))?,
                         }
-                        Item::Reject(r) => sink(Outcome::Rejected(r))?,
                     }
-                }
-                if let Some(done) = &settings.bytes_done {
-                    done.store(bytes, Ordering::Relaxed);
-                }
-                Ok(())
-            });
+                    if let Some(done) = &settings.bytes_done {
+                        done.store(bytes, Ordering::Relaxed);
+                    }
+                    Ok(())
+                });
             if let Err(e) = step {
                 outcome = Err(e);
                 break;
@@ -167,6 +169,6 @@ pub fn run(
         // Dropping the receiving end stops the stages still running.
         drop(done_rx);
         let read = reader.join().unwrap_or(Ok(()));
-        outcome.and(read)
+        outcome.and(read.map_err(E::from))
     })
 }

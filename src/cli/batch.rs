@@ -12,6 +12,7 @@ use heihui::output::RejectWriter;
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
 
+use super::args::{QuietArg, TextColumnArg};
 use super::progress::{LabelBar, Progress};
 use super::{CorpusArg, ModelArg};
 
@@ -21,9 +22,8 @@ pub struct InputArgs {
     /// Input files; `-` reads standard input
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// The column (or JSON field) holding the text
-    #[arg(long, value_name = "NAME")]
-    pub text_column: Option<String>,
+    #[command(flatten)]
+    pub text: TextColumnArg,
     /// Input format [default: from each file's extension; a workbook is known by its
     /// first bytes]
     #[arg(long, value_enum)]
@@ -45,9 +45,8 @@ pub struct InputArgs {
     /// NAME.rejects.csv]
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
-    /// No progress bar and no summary
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: QuietArg,
     #[command(flatten)]
     pub model: ModelArg,
     #[command(flatten)]
@@ -309,7 +308,7 @@ pub fn label_all(
     rejects: &Path,
     mut each: impl FnMut(&RowRef, &Row, &Classification) -> Result<()>,
 ) -> Result<Totals> {
-    let mode = Progress::from_quiet(args.quiet);
+    let mode = Progress::from_quiet(args.quiet.quiet);
     let mut bar = LabelBar::new(total_bytes(specs), mode);
     let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let settings = PipelineSettings {
@@ -327,15 +326,14 @@ pub fn label_all(
             let source = input.name().to_string();
             let columns = RefColumns::find(input, several);
             bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
-            pipeline::run(classifier, input, &settings, |outcome| {
+            pipeline::run(classifier, input, &settings, |outcome| -> Result<()> {
                 totals.rows_in += 1;
                 match outcome {
                     Outcome::Labeled(row, c) => {
                         totals.labelled += 1;
                         totals.per_label[c.verdict.label.index()] += 1;
                         totals.empty += u64::from(row.text.trim().is_empty());
-                        each(&columns.row_ref(&source, &row), &row, &c)
-                            .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+                        each(&columns.row_ref(&source, &row), &row, &c)?;
                     }
                     Outcome::Rejected(r) => {
                         totals.rejected += 1;

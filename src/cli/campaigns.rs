@@ -2,15 +2,14 @@
 //! clusters of near-duplicate texts (MinHash with LSH banding, verified pairs).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Result};
-use heihui::classifier::Classifier;
 use heihui::mining::campaigns::{Campaign, CampaignReport, Campaigns, DEFAULT_THRESHOLD};
 use heihui::Label;
 
+use super::args::{load_classifier, JsonArg, OutputArg};
 use super::batch::{self, InputArgs};
 use super::EXIT_FOUND_PROBLEMS;
 
@@ -28,12 +27,10 @@ heihui campaigns complaints.csv --json --threshold 0.6"
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
-    /// Output file [default: stdout]
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Write JSON lines instead of CSV
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: OutputArg,
+    #[command(flatten)]
+    json: JsonArg,
     /// Estimated Jaccard similarity (of character 3-shingles) two texts need to share a
     /// campaign
     #[arg(long, value_name = "J", default_value_t = DEFAULT_THRESHOLD)]
@@ -48,20 +45,20 @@ pub fn run(args: Args) -> Result<ExitCode> {
             args.threshold
         );
     }
-    let rejects = batch::rejects_path(&args.input, args.output.as_deref());
+    let rejects = batch::rejects_path(&args.input, args.out.output.as_deref());
     let mut written = vec![("the rejects file", rejects.as_path())];
-    if let Some(out) = &args.output {
+    if let Some(out) = &args.out.output {
         written.insert(0, ("the campaign file", out.as_path()));
     }
     batch::check_written(&args.input.inputs, &written)?;
     let mut campaigns = Campaigns::new(args.threshold);
-    let (model, corpus) = (args.input.model.resolve()?, args.input.corpus.resolve()?);
-    let classifier = Classifier::load_with(&model, &corpus, args.input.model.unused_weights())?
+    let classifier = load_classifier(&args.input.model, &args.input.corpus)?
+        .classifier
         .with_sketch(campaigns.hasher().clone());
     let (specs, mut inputs) = batch::open_inputs(
         &args.input.inputs,
         args.input.format,
-        args.input.text_column.as_deref(),
+        args.input.text.text_column.as_deref(),
         args.input.max_field_size,
         args.input.sheet.as_deref(),
     )?;
@@ -77,15 +74,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
     )?;
     let report = campaigns.finish();
-    let json = batch::json_report(args.json, args.output.as_deref());
-    super::write_output(args.output.as_deref(), |out| {
+    let json = batch::json_report(args.json.json, args.out.output.as_deref());
+    super::write_output(args.out.output.as_deref(), |out| {
         if json {
             write_json(out, &report)
         } else {
             write_csv(out, &report)
         }
     })?;
-    if !args.input.quiet {
+    if !args.input.quiet.quiet {
         eprintln!(
             "{}",
             totals.summary(&rejects, started.elapsed().as_secs_f64())

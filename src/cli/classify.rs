@@ -4,10 +4,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use heihui::classifier::{Classification, Classifier};
+use heihui::classifier::Classification;
 use heihui::decide::Decision;
+use heihui::output::{columns, Decided, Explain};
 use heihui::{Category, Label};
 
+use super::args::{JsonArg, QuietArg};
 use super::colour::Colour;
 use super::{inputs, CorpusArg, ModelArg};
 
@@ -15,16 +17,16 @@ use super::{inputs, CorpusArg, ModelArg};
 /// phrase hit highlighted and named.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
+    after_help = "JSON lines: one object per text: label, confidence, combined and model-only probabilities, needs_review, hits, contacts, reason.\n\nExamples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
 heihui classify --json < texts.txt"
 )]
 pub struct Args {
     /// Texts to classify; one per line on standard input when none are given
     texts: Vec<String>,
-    /// One JSON object per text: label, confidence, combined and model-only probabilities,
-    /// needs_review, hits, contacts, reason
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     /// Colour: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always or never
     #[arg(long, value_enum, default_value_t = Colour::Auto)]
     color: Colour,
@@ -35,10 +37,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
     // Every component's view is shown, the transformer's too where the decision does not use it.
-    let classifier =
-        Classifier::load_with(&model, &corpus, args.model.unused_weights())?.every_model();
+    let classifier = super::args::load_classifier(&args.model, &args.corpus)?
+        .classifier
+        .every_model();
     let decision = classifier.decision().clone();
     let colour = args.color.for_stdout();
     let stdout = std::io::stdout();
@@ -48,21 +50,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .classify(&[text])?
             .pop()
             .expect("one result per text");
-        if args.json {
-            let line = serde_json::json!({
-                "text": text,
-                "label": c.verdict.label,
-                "confidence": c.verdict.confidence,
-                "probabilities": by_label(&c.verdict.probabilities),
-                "model_probabilities": c.verdict.model_probabilities.as_ref().map(by_label),
-                "ngram_probabilities": c.verdict.ngram_probabilities.as_ref().map(by_label),
-                "contributions": contributions(classifier.decision(), &c),
-                "needs_review": c.verdict.needs_review,
-                "hits": c.hits,
-                "contacts": c.contacts,
-                "reason": c.reason,
-            });
-            writeln!(out, "{line}")?;
+        if args.json.json {
+            // The text, the columns `label` adds (from the one table), then what only
+            // classify shows: each part's probabilities and contributions.
+            let decided = Decided::from(&c);
+            let mut line = serde_json::Map::new();
+            line.insert("text".into(), text.into());
+            for col in columns(Explain::On) {
+                line.insert(col.name(), col.value(&decided));
+            }
+            line.insert("probabilities".into(), by_label(&c.verdict.probabilities));
+            line.insert(
+                "model_probabilities".into(),
+                c.verdict.model_probabilities.as_ref().map(by_label).into(),
+            );
+            line.insert(
+                "ngram_probabilities".into(),
+                c.verdict.ngram_probabilities.as_ref().map(by_label).into(),
+            );
+            line.insert(
+                "contributions".into(),
+                contributions(classifier.decision(), &c),
+            );
+            writeln!(out, "{}", serde_json::Value::Object(line))?;
         } else {
             write_human(&mut out, text, &c, &decision, colour)?;
         }

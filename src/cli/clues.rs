@@ -2,16 +2,15 @@
 //! entry per contact and the linked groups (an agency's footprint).
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Result;
-use heihui::classifier::Classifier;
 use heihui::mining::links::{ContactSummary, Group, LinkReport, Links};
 use heihui::mining::Span;
 use heihui::Label;
 
+use super::args::{load_classifier, JsonArg, OutputArg};
 use super::batch::{self, InputArgs};
 use super::EXIT_FOUND_PROBLEMS;
 
@@ -30,12 +29,10 @@ heihui clues chats.jsonl --json --min-rows 2 > clues.jsonl"
 pub struct Args {
     #[command(flatten)]
     input: InputArgs,
-    /// Output file [default: stdout]
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Write JSON lines instead of CSV
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    out: OutputArg,
+    #[command(flatten)]
+    json: JsonArg,
     /// Leave out contacts and groups seen in fewer rows
     #[arg(long, value_name = "N", default_value_t = 1)]
     min_rows: u64,
@@ -43,18 +40,17 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
-    let rejects = batch::rejects_path(&args.input, args.output.as_deref());
+    let rejects = batch::rejects_path(&args.input, args.out.output.as_deref());
     let mut written = vec![("the rejects file", rejects.as_path())];
-    if let Some(out) = &args.output {
+    if let Some(out) = &args.out.output {
         written.insert(0, ("the clue file", out.as_path()));
     }
     batch::check_written(&args.input.inputs, &written)?;
-    let (model, corpus) = (args.input.model.resolve()?, args.input.corpus.resolve()?);
-    let classifier = Classifier::load_with(&model, &corpus, args.input.model.unused_weights())?;
+    let classifier = load_classifier(&args.input.model, &args.input.corpus)?.classifier;
     let (specs, mut inputs) = batch::open_inputs(
         &args.input.inputs,
         args.input.format,
-        args.input.text_column.as_deref(),
+        args.input.text.text_column.as_deref(),
         args.input.max_field_size,
         args.input.sheet.as_deref(),
     )?;
@@ -71,15 +67,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
     )?;
     let report = links.finish(args.min_rows);
-    let json = batch::json_report(args.json, args.output.as_deref());
-    super::write_output(args.output.as_deref(), |out| {
+    let json = batch::json_report(args.json.json, args.out.output.as_deref());
+    super::write_output(args.out.output.as_deref(), |out| {
         if json {
             write_json(out, &report)
         } else {
             write_csv(out, &report)
         }
     })?;
-    if !args.input.quiet {
+    if !args.input.quiet.quiet {
         eprintln!(
             "{}",
             totals.summary(&rejects, started.elapsed().as_secs_f64())

@@ -11,6 +11,7 @@ use heihui::corpus::Severity;
 use heihui::{data, Category, Corpus, Matcher, Scope};
 use heihui::{Hmm, Label, Segmenter};
 
+use super::args::{JsonArg, OutputArg, QuietArg, TextColumnArg};
 use super::progress::{rows_bar, Progress};
 use super::{CorpusArg, EXIT_FOUND_PROBLEMS};
 
@@ -51,9 +52,8 @@ pub enum Command {
         /// Only this category
         #[arg(long, short)]
         category: Option<String>,
-        /// One JSON object per phrase: phrase, category, weight, scope (anywhere or word), note
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: JsonArg,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -65,9 +65,10 @@ pub enum Command {
     },
     /// Check the corpus; exits 1 when there are errors, so CI can run it
     Lint {
-        /// One JSON object per finding: severity, file, line (0 for the whole file), message
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        json: JsonArg,
+        #[command(flatten)]
+        quiet: QuietArg,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -76,15 +77,17 @@ pub enum Command {
         /// A labelled CSV file with text and label columns
         #[arg(long, value_name = "LABELLED.csv")]
         data: PathBuf,
-        /// Write JSON (one array) instead of a table
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        text: TextColumnArg,
+        #[command(flatten)]
+        out: OutputArg,
+        #[command(flatten)]
+        json: JsonArg,
         /// Show only the first N phrases
         #[arg(long, value_name = "N")]
         top: Option<usize>,
-        /// No progress bar
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        quiet: QuietArg,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -107,9 +110,12 @@ heihui corpus suggest --data corpus/labeled/train.csv --category debt_optimizati
         /// Candidates per category
         #[arg(long, value_name = "N", default_value_t = 30)]
         top: usize,
-        /// One JSON object per line instead of a table
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        text: TextColumnArg,
+        #[command(flatten)]
+        out: OutputArg,
+        #[command(flatten)]
+        json: JsonArg,
         #[command(flatten)]
         corpus: CorpusArg,
     },
@@ -167,7 +173,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                 .phrases()
                 .filter(|p| category.is_none_or(|c| c == p.category))
             {
-                if json {
+                if json.json {
                     let line = PhraseLine {
                         phrase: &p.text,
                         category: p.category.name(),
@@ -201,11 +207,15 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             eprintln!("wrote the built-in corpus ({n} files) to {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Lint { json, corpus } => {
+        Command::Lint {
+            json,
+            quiet,
+            corpus,
+        } => {
             let dir = corpus.resolve()?;
             let findings = Corpus::lint(&dir)?;
             for finding in &findings {
-                if json {
+                if json.json {
                     let line = serde_json::json!({
                         "severity": if finding.severity == Severity::Error { "error" } else { "warning" },
                         "file": finding.path,
@@ -221,14 +231,16 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                 .iter()
                 .filter(|f| f.severity == Severity::Error)
                 .count();
-            let phrases = Corpus::load(&dir).map(|c| c.phrases().count()).ok();
-            eprintln!(
-                "{}: {} phrases, {} errors, {} warnings",
-                dir.describe("corpus"),
-                phrases.map_or("?".to_string(), |n| n.to_string()),
-                errors,
-                findings.len() - errors
-            );
+            if !quiet.quiet {
+                let phrases = Corpus::load(&dir).map(|c| c.phrases().count()).ok();
+                eprintln!(
+                    "{}: {} phrases, {} errors, {} warnings",
+                    dir.describe("corpus"),
+                    phrases.map_or("?".to_string(), |n| n.to_string()),
+                    errors,
+                    findings.len() - errors
+                );
+            }
             Ok(if errors > 0 {
                 ExitCode::from(EXIT_FOUND_PROBLEMS)
             } else {
@@ -237,6 +249,8 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
         }
         Command::Stats {
             data,
+            text,
+            out,
             json,
             top,
             quiet,
@@ -245,40 +259,51 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             let corpus_dir = corpus.resolve()?;
             let corpus = Corpus::load(&corpus_dir)?;
             let matcher = Matcher::new(&corpus)?;
-            let examples = data::read_labeled(&data)?;
+            let examples = data::read_labeled_column(&data, text.labelled())?;
             let bar = rows_bar(
                 examples.len() as u64,
                 "matching",
-                Progress::from_quiet(quiet),
+                Progress::from_quiet(quiet.quiet),
             );
             let mut rows = stats::phrase_stats(&corpus, &matcher, &examples, || bar.inc(1));
             bar.finish_and_clear();
             rows.truncate(top.unwrap_or(usize::MAX));
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            if json {
-                writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
-            } else {
-                writeln!(
+            super::write_output(out.output.as_deref(), |out| {
+                if json.json {
+                    for r in &rows {
+                        writeln!(out, "{}", serde_json::to_string(r)?)?;
+                    }
+                } else {
+                    writeln!(
                     out,
                     "phrase\tcategory\tweight\tnormal\tmalicious_complaint\tdebt_optimization\tprecision"
                 )?;
-                for r in &rows {
-                    let precision = r.precision.map_or("-".to_string(), |p| format!("{:.2}", p));
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                        r.phrase, r.category, r.weight, r.hits[0], r.hits[1], r.hits[2], precision
-                    )?;
+                    for r in &rows {
+                        let precision =
+                            r.precision.map_or("-".to_string(), |p| format!("{:.2}", p));
+                        writeln!(
+                            out,
+                            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                            r.phrase,
+                            r.category,
+                            r.weight,
+                            r.hits[0],
+                            r.hits[1],
+                            r.hits[2],
+                            precision
+                        )?;
+                    }
                 }
-            }
-            out.flush()?;
+                Ok(())
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Suggest {
             data,
             category,
             top,
+            text,
+            out,
             json,
             corpus,
         } => {
@@ -298,36 +323,36 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             let corpus = Corpus::load(&corpus_dir)?;
             let matcher = Matcher::new(&corpus)?;
             let segmenter = Segmenter::new(&corpus, Hmm::Off)?;
-            let examples = data::read_labeled(&data)?;
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            if !json {
-                writeln!(
+            let examples = data::read_labeled_column(&data, text.labelled())?;
+            super::write_output(out.output.as_deref(), |out| {
+                if !json.json {
+                    writeln!(
                     out,
                     "phrase\tcategory\tz\tnormal\tmalicious_complaint\tdebt_optimization\texamples\tspellings"
                 )?;
-            }
-            for label in labels {
-                for s in suggest(&examples, label, &matcher, &segmenter, top) {
-                    if json {
-                        writeln!(out, "{}", serde_json::to_string(&s)?)?;
-                    } else {
-                        writeln!(
-                            out,
-                            "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}",
-                            s.phrase,
-                            s.label,
-                            s.z,
-                            s.rows["normal"],
-                            s.rows["malicious_complaint"],
-                            s.rows["debt_optimization"],
-                            s.examples.join(" "),
-                            s.spellings.join(" | ")
-                        )?;
+                }
+                for label in labels {
+                    for s in suggest(&examples, label, &matcher, &segmenter, top) {
+                        if json.json {
+                            writeln!(out, "{}", serde_json::to_string(&s)?)?;
+                        } else {
+                            writeln!(
+                                out,
+                                "{}\t{}\t{:.2}\t{}\t{}\t{}\t{}\t{}",
+                                s.phrase,
+                                s.label,
+                                s.z,
+                                s.rows["normal"],
+                                s.rows["malicious_complaint"],
+                                s.rows["debt_optimization"],
+                                s.examples.join(" "),
+                                s.spellings.join(" | ")
+                            )?;
+                        }
                     }
                 }
-            }
-            out.flush()?;
+                Ok(())
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use heihui::{data, Label};
 
+use super::args::{JsonArg, QuietArg, TextColumnArg};
 use super::EXIT_FOUND_PROBLEMS;
 
 #[derive(Debug, clap::Subcommand)]
@@ -18,19 +19,27 @@ pub enum Command {
         /// The data directory
         #[arg(default_value = "corpus/labeled")]
         dir: PathBuf,
-        /// Print the report as JSON
-        #[arg(long)]
-        json: bool,
+        #[command(flatten)]
+        text: TextColumnArg,
+        #[command(flatten)]
+        json: JsonArg,
+        #[command(flatten)]
+        quiet: QuietArg,
     },
 }
 
 pub fn run(cmd: Command) -> Result<ExitCode> {
-    let Command::Check { dir, json } = cmd;
-    let report = data::check_dir(&dir)?;
+    let Command::Check {
+        dir,
+        text,
+        json,
+        quiet,
+    } = cmd;
+    let report = data::check_dir_column(&dir, text.labelled())?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if json {
-        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+    if json.json {
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
         writeln!(
             out,
@@ -88,12 +97,14 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
         }
     }
     out.flush()?;
-    eprintln!(
-        "{}: {} rows, {} problems",
-        dir.display(),
-        report.splits.iter().map(|s| s.rows).sum::<usize>(),
-        report.problems.len()
-    );
+    if !quiet.quiet {
+        eprintln!(
+            "{}: {} rows, {} problems",
+            dir.display(),
+            report.splits.iter().map(|s| s.rows).sum::<usize>(),
+            report.problems.len()
+        );
+    }
     Ok(if report.problems.is_empty() {
         ExitCode::SUCCESS
     } else {

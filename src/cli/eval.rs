@@ -7,13 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
-use heihui::classifier::Classifier;
 use heihui::data::{read_labeled_sheet_strict, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
 use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
+use heihui::output::{columns, Decided, Explain};
 use heihui::Label;
 
+use super::args::{JsonArg, QuietArg, TextColumnArg};
 use super::progress::{rows_bar, Progress};
 use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 
@@ -33,18 +34,19 @@ pub struct Args {
     /// Labelled CSV or workbook (a text column and a label column; id, genre and hard
     /// optional)
     file: PathBuf,
-    /// The column holding the texts
-    #[arg(long, value_name = "NAME", default_value = "text")]
-    text_column: String,
+    /// Anything after FILE: caught to explain it (`--json FILE` was the JSON file once)
+    #[arg(hide = true)]
+    extra: Vec<String>,
+    #[command(flatten)]
+    text: TextColumnArg,
     /// The sheet of a workbook (.xlsx, .xls, .ods) to read [default: the first]
     #[arg(long, value_name = "NAME")]
     sheet: Option<String>,
     /// A gate (see below); repeatable
     #[arg(long, value_name = "GATE")]
     gate: Vec<Gate>,
-    /// Print the report as one JSON line on stdout instead of tables
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonArg,
     /// Also write the report as JSON to OUT
     #[arg(long, value_name = "OUT")]
     json_out: Option<PathBuf>,
@@ -74,9 +76,8 @@ pub struct Args {
     /// Texts per forward pass
     #[arg(long, default_value_t = heihui::model::DEFAULT_BATCH_SIZE)]
     batch_size: usize,
-    /// No progress bar and no summary line on stderr
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[command(flatten)]
     model: ModelArg,
     #[command(flatten)]
@@ -104,22 +105,34 @@ pub fn run(args: Args) -> Result<ExitCode> {
             })
             .collect()
     };
-    let model_dir = args.model.resolve()?;
+    if let Some(extra) = args.extra.first() {
+        if args.json.json {
+            bail!(
+                "{extra}: --json takes no file, it prints the report as JSON lines on stdout; \
+                 write the report to a file with --json-out {extra}"
+            );
+        }
+        bail!("{extra}: eval reads one labelled file; evaluate each file in its own run");
+    }
+    let super::args::Loaded {
+        classifier,
+        model: model_dir,
+        corpus: _corpus,
+    } = super::args::load_classifier(&args.model, &args.corpus)?;
     if args.tune && model_dir.is_builtin() {
         bail!(
             "--tune writes decision.json into the model directory, and the built-in model \
              cannot be changed: write it out with `heihui model export DIR`, then pass --model DIR"
         );
     }
-    let corpus_dir = args.corpus.resolve()?;
-    let classifier =
-        Classifier::load_with(&model_dir, &corpus_dir, args.model.unused_weights())?.every_model();
+    let classifier = classifier.every_model();
     let decision_path = model_dir.join("decision.json");
-    let examples = read_labeled_sheet_strict(&args.file, &args.text_column, args.sheet.as_deref())?;
+    let examples =
+        read_labeled_sheet_strict(&args.file, args.text.labelled(), args.sheet.as_deref())?;
     let bar = rows_bar(
         examples.len() as u64,
         "evaluating",
-        Progress::from_quiet(args.quiet),
+        Progress::from_quiet(args.quiet.quiet),
     );
     let started = std::time::Instant::now();
     let mut evaluation = evaluate(&classifier, &examples, args.batch_size, |n| {
@@ -127,7 +140,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    if !args.quiet {
+    if !args.quiet.quiet {
         eprintln!(
             "evaluated {} rows in {:.1} s ({:.0} rows/s, every system)",
             examples.len(),
@@ -138,7 +151,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut decision = classifier.decision().clone();
     if args.tune {
         let (tuned, f1) = tune(&evaluation.tuning_rows())?;
-        if !args.quiet {
+        if !args.quiet.quiet {
             eprintln!(
                 "tuned on {}: combined macro-F1 {:.4} -> {:.4}; wrote {}",
                 args.file.display(),
@@ -162,7 +175,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if args.json {
+    if args.json.json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
         write!(out, "{}", text_report(&args.file, &evaluation, &by))?;
@@ -321,43 +334,39 @@ fn write_errors(
     let mut file = heihui::fs::AtomicFile::create(path)?;
     {
         let mut w = csv::Writer::from_writer(&mut file);
-        let mut header = vec![
-            "id".to_string(),
-            "text".into(),
-            "gold".into(),
-            "predicted".into(),
-        ];
-        for prefix in ["p", "model_p", "ngram_p"] {
+        // id, text and gold, the columns `label` adds (from the one table, with reason),
+        // then each model's own probabilities.
+        let added = columns(Explain::On);
+        let mut header = vec!["id".to_string(), "text".into(), "gold".into()];
+        header.extend(added.iter().map(|c| c.name()));
+        for prefix in ["model_p", "ngram_p"] {
             header.extend(Label::ALL.iter().map(|l| format!("{prefix}_{}", l.name())));
         }
-        header.extend(["hits".to_string(), "reason".into()]);
         w.write_record(&header)?;
         for (example, row) in examples.iter().zip(&e.rows) {
             if row.combined.label == row.gold {
                 continue;
             }
+            let v = &row.combined;
+            let reason = reason(decision, &row.evidence, v, &row.hits);
+            let decided = Decided {
+                verdict: v,
+                hits: &row.hits,
+                contacts: &row.contacts,
+                reason: &reason,
+            };
             let mut record = vec![
                 example.id.clone(),
                 example.text.clone(),
                 row.gold.to_string(),
-                row.combined.label.to_string(),
             ];
-            let v = &row.combined;
-            record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
+            record.extend(added.iter().map(|c| c.cell(&decided)));
             let model = v.model_probabilities.unwrap_or_default();
             record.extend(model.iter().map(|p| format!("{p:.4}")));
             match &v.ngram_probabilities {
                 Some(n) => record.extend(n.iter().map(|p| format!("{p:.4}"))),
                 None => record.extend(std::iter::repeat_n(String::new(), 3)),
             }
-            record.push(
-                row.hits
-                    .iter()
-                    .map(|h| format!("{}:{}:{:+}", h.phrase, h.category, h.weight))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            record.push(reason(decision, &row.evidence, v, &row.hits));
             w.write_record(&record)?;
         }
         w.flush()?;

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use heihui::classifier::Classifier;
 use heihui::input::Format;
 use heihui::output::{
     Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter, RunSummary,
@@ -15,6 +14,7 @@ use heihui::output::{
 use heihui::pipeline::{self, Outcome, PipelineSettings};
 use heihui::Label;
 
+use super::args::{load_classifier, JsonArg, OutputArg, QuietArg, TextColumnArg};
 use super::progress::{LabelBar, Progress};
 use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
 
@@ -34,13 +34,10 @@ pub struct Args {
     /// Input files; `-` reads standard input
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<String>,
-    /// Output file (written to a temporary file, renamed at the end); `.xlsx` writes a
-    /// workbook with a summary sheet [default: stdout]
-    #[arg(short, long, value_name = "OUT")]
-    output: Option<PathBuf>,
-    /// The column (or JSON field) holding the text
-    #[arg(long, value_name = "NAME")]
-    text_column: Option<String>,
+    #[command(flatten)]
+    out: OutputArg,
+    #[command(flatten)]
+    text: TextColumnArg,
     /// The longest field (or JSON line) read; a row with a longer one is rejected whole
     /// (bytes as in the file: 512K, 64MiB, 1G)
     #[arg(long, value_name = "SIZE", default_value = "64MiB",
@@ -74,9 +71,10 @@ pub struct Args {
     /// are (by default they get a ' prefix)
     #[arg(long)]
     no_formula_guard: bool,
-    /// No progress bar and no summary
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     /// Run as a mapper (Spark RDD.pipe, Hadoop Streaming): every line is answered, a bad one
     /// by an error line with its id and raw text; exit 0 unless set-up fails (2); no rejects
     /// file unless --rejects is given
@@ -117,7 +115,7 @@ fn rejects_path(args: &Args) -> PathBuf {
             .map_or("heihui".into(), |s| s.to_string_lossy().into_owned());
         p.with_file_name(format!("{stem}.rejects.csv"))
     };
-    match (&args.output, args.inputs.first()) {
+    match (&args.out.output, args.inputs.first()) {
         (Some(out), _) => beside(out),
         (None, Some(input)) if input != "-" => beside(Path::new(input)),
         _ => PathBuf::from("heihui-rejects.csv"),
@@ -130,7 +128,7 @@ fn rejects_path(args: &Args) -> PathBuf {
 fn check_paths(args: &Args) -> Result<()> {
     let rejects = rejects_path(args);
     let mut written: Vec<(&str, &Path)> = vec![("the rejects file", &rejects)];
-    if let Some(out) = &args.output {
+    if let Some(out) = &args.out.output {
         written.insert(0, ("the output", out));
     }
     for input in args.inputs.iter().filter(|i| *i != "-") {
@@ -149,7 +147,7 @@ fn check_paths(args: &Args) -> Result<()> {
             }
         }
     }
-    if let Some(out) = &args.output {
+    if let Some(out) = &args.out.output {
         if heihui::fs::same_file(out, &rejects) {
             bail!(
                 "the output {} and the rejects file {} are the same file: choose another --rejects",
@@ -166,6 +164,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     check_paths(&args)?;
     // Opened before any work, so that a bad -o or --rejects stops the run at once.
     let output = args
+        .out
         .output
         .as_deref()
         .map(heihui::fs::AtomicFile::create)
@@ -173,25 +172,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // The rejects file is made only at the first reject; its folder is checked now when
     // the user chose it or it sits beside -o (a default beside an input or in the working
     // folder is left alone: a clean run never needs it).
-    if args.rejects.is_some() || args.output.is_some() {
+    if args.rejects.is_some() || args.out.output.is_some() {
         heihui::fs::check_writable(&rejects_path(&args))?;
     }
-    let (model, corpus) = (args.model.resolve()?, args.corpus.resolve()?);
-    let mut classifier = Classifier::load_with(&model, &corpus, args.model.unused_weights())?;
+    let super::args::Loaded {
+        mut classifier,
+        model,
+        corpus,
+    } = load_classifier(&args.model, &args.corpus)?;
     // Open every input first, so a missing file or column stops the run before any output.
     let (specs, mut inputs) = super::batch::open_inputs(
         &args.inputs,
         args.format,
-        args.text_column.as_deref(),
+        args.text.text_column.as_deref(),
         args.max_field_size,
         args.sheet.as_deref(),
     )?;
     let first = &inputs[0];
-    // `--format` names both sides; without it the output's extension decides, so
+    // `--format` names both sides and `--json` the output; without them the extension decides, so
     // `-o out.jsonl` writes JSON lines whatever the input was.
     let format = args
         .format
-        .or_else(|| args.output.as_deref().and_then(Format::from_extension))
+        .or(args.json.json.then_some(Format::Jsonl))
+        .or_else(|| args.out.output.as_deref().and_then(Format::from_extension))
         .unwrap_or(match first.format() {
             // A workbook read without -o is written as CSV.
             Format::Xlsx => Format::Csv,
@@ -224,6 +227,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None => Box::new(std::io::stdout()),
     };
     let out_name = args
+        .out
         .output
         .as_ref()
         .map_or("<stdout>".into(), |p| p.display().to_string());
@@ -242,7 +246,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         writer: None,
     };
 
-    let mode = Progress::from_quiet(args.quiet);
+    let mode = Progress::from_quiet(args.quiet.quiet);
     let mut bar = LabelBar::new(super::batch::total_bytes(&specs), mode);
     let bytes_done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let pipeline_settings = PipelineSettings {
@@ -258,38 +262,45 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let source = input.name().to_string();
             bytes_done.store(0, std::sync::atomic::Ordering::Relaxed);
             let text_field = input.text_column().to_string();
-            pipeline::run(&classifier, input, &pipeline_settings, |outcome| {
-                rows_in += 1;
-                let outcome = match outcome {
-                    Outcome::Labeled(row, c) => match non_string_text(&row, &text_field) {
-                        Some(reject) => Outcome::Rejected(reject),
-                        None => Outcome::Labeled(row, c),
-                    },
-                    rejected => rejected,
-                };
-                match outcome {
-                    Outcome::Labeled(row, c) => {
-                        rows_out += 1;
-                        per_label[c.verdict.label.index()] += 1;
-                        review += u64::from(c.verdict.needs_review);
-                        writer.write(&source, &row, &c)?;
-                    }
-                    Outcome::Rejected(r) => {
-                        errors += 1;
-                        writer.write_reject(&r)?;
-                        if write_rejects {
-                            rejects
-                                .write(&source, &r)
-                                .map_err(|e| heihui::Error::Refused(format!("{e:#}")))?;
+            pipeline::run(
+                &classifier,
+                input,
+                &pipeline_settings,
+                |outcome| -> Result<()> {
+                    rows_in += 1;
+                    let outcome = match outcome {
+                        Outcome::Labeled(row, c) => match non_string_text(&row, &text_field) {
+                            Some(reject) => Outcome::Rejected(reject),
+                            None => Outcome::Labeled(row, c),
+                        },
+                        rejected => rejected,
+                    };
+                    match outcome {
+                        Outcome::Labeled(row, c) => {
+                            rows_out += 1;
+                            per_label[c.verdict.label.index()] += 1;
+                            review += u64::from(c.verdict.needs_review);
+                            writer.write(&source, &row, &c)?;
+                        }
+                        Outcome::Rejected(r) => {
+                            errors += 1;
+                            writer.write_reject(&r)?;
+                            if write_rejects {
+                                // A failed rejects file loses rows, unlike a closed standard
+                                // output: it is reported, never taken for `| head` closing.
+                                rejects
+                                    .write(&source, &r)
+                                    .map_err(|e| anyhow::anyhow!("{e:#}"))?;
+                            }
                         }
                     }
-                }
-                if rows_in % 64 == 0 {
-                    let bytes = bytes_done.load(std::sync::atomic::Ordering::Relaxed);
-                    bar.update(rows_in, done_bytes + bytes);
-                }
-                Ok(())
-            })?;
+                    if rows_in % 64 == 0 {
+                        let bytes = bytes_done.load(std::sync::atomic::Ordering::Relaxed);
+                        bar.update(rows_in, done_bytes + bytes);
+                    }
+                    Ok(())
+                },
+            )?;
             done_bytes += input.bytes_read().get();
         }
         Ok(())
@@ -318,7 +329,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         None if write_rejects => remove_stale(&rejects.path)?,
         None => {}
     }
-    if !args.quiet {
+    if !args.quiet.quiet {
         let seconds = started.elapsed().as_secs_f64();
         let labels: Vec<String> = Label::ALL
             .iter()
@@ -331,7 +342,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             rows_in as f64 / seconds.max(1e-9)
         );
     }
-    if args.mapper && !args.quiet && errors > rejected {
+    if args.mapper && !args.quiet.quiet && errors > rejected {
         eprintln!("heihui: {errors} error lines written in place of bad input lines");
     }
     Ok(if rejected > 0 && !args.mapper {

@@ -6,23 +6,24 @@ use std::process::ExitCode;
 use anyhow::Result;
 use heihui::{normalize, Corpus, Matcher};
 
+use super::args::{JsonArg, QuietArg};
 use super::{inputs, CorpusArg};
 
 /// Find corpus phrases in texts, however they are disguised (symbols, homophones,
 /// traditional characters, full-width letters, pinyin).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Each hit shows the phrase, its category and weight, how it matched \
+    after_help = "JSON lines: one object per input: text, normalized, hits (phrase, category, weight, kind, start, end, text).\n\nEach hit shows the phrase, its category and weight, how it matched \
 (exact, evasion, variant, pinyin), its byte span in the original text and that text.\n\n\
 Examples:\n  heihui match '停*息 挂.账 找我，薇信 zwyh888'\n  heihui match --json < texts.txt"
 )]
 pub struct Args {
     /// Texts to search; one per line on standard input when none are given
     texts: Vec<String>,
-    /// One JSON object per input: text, normalized, hits (phrase, category, weight, kind,
-    /// start, end, text)
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[command(flatten)]
     corpus: CorpusArg,
 }
@@ -38,7 +39,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         n += 1;
         let normalized = normalize(text);
         let hits = matcher.find_in(text, &normalized);
-        if args.json {
+        if args.json.json {
             let line = serde_json::json!({
                 "text": text,
                 "normalized": normalized.as_str(),

@@ -1,6 +1,7 @@
 //! The command line: clap types live here and stop here; each subcommand's file resolves its
 //! arguments into the library's plain settings and wires the stages together.
 
+mod args;
 mod batch;
 mod campaigns;
 mod classify;
@@ -19,12 +20,13 @@ mod segment;
 mod signals;
 mod train;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
-use heihui::builtin::{self, Unpacked};
+
+pub use args::{CorpusArg, ModelArg, Resolved};
 
 /// Exit code for a run that did its work but found problems (lint errors, failed checks).
 pub const EXIT_FOUND_PROBLEMS: u8 = 1;
@@ -94,53 +96,6 @@ pub fn run() -> Result<ExitCode> {
     }
 }
 
-/// A model or corpus directory as resolved: the user's own, or the built-in one unpacked for
-/// this run (removed when this is dropped, so hold it until everything is loaded: the
-/// segmenter reads the corpus's `dictionary.tsv` after the phrases).
-#[derive(Debug)]
-pub struct Resolved {
-    path: PathBuf,
-    builtin: Option<Unpacked>,
-}
-
-impl Resolved {
-    fn dir(path: PathBuf) -> Self {
-        Resolved {
-            path,
-            builtin: None,
-        }
-    }
-
-    fn builtin(unpacked: Unpacked) -> Self {
-        Resolved {
-            path: unpacked.path().to_path_buf(),
-            builtin: Some(unpacked),
-        }
-    }
-
-    /// Whether this is the built-in model or corpus.
-    pub fn is_builtin(&self) -> bool {
-        self.builtin.is_some()
-    }
-
-    /// How to name it to the user: its path, or `built-in`.
-    pub fn describe(&self, what: &str) -> String {
-        if self.is_builtin() {
-            format!("built-in {what}")
-        } else {
-            self.path.display().to_string()
-        }
-    }
-}
-
-impl std::ops::Deref for Resolved {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.path
-    }
-}
-
 /// Writes a report to `path` (through a temporary file renamed at the end, so a failed run
 /// leaves no half file) or to stdout.
 ///
@@ -164,71 +119,4 @@ pub fn write_output(
         }
     }
     Ok(())
-}
-
-/// Options every command that reads the corpus shares.
-#[derive(Debug, clap::Args)]
-pub struct CorpusArg {
-    /// The corpus directory (phrases/*.tsv, variants.tsv) [default: ./corpus when it has
-    /// phrases/, else the corpus built into heihui]
-    #[arg(long, value_name = "DIR", env = "HEIHUI_CORPUS", global = true)]
-    corpus: Option<PathBuf>,
-}
-
-impl CorpusArg {
-    /// The corpus directory to use: `--corpus`, then `HEIHUI_CORPUS`, then `./corpus`, then
-    /// the built-in one.
-    fn resolve(&self) -> Result<Resolved> {
-        if let Some(dir) = &self.corpus {
-            if !dir.join("phrases").is_dir() {
-                bail!(
-                    "{}: not a corpus directory (no phrases/ folder in it)",
-                    dir.display()
-                );
-            }
-            return Ok(Resolved::dir(dir.clone()));
-        }
-        let here = Path::new("corpus");
-        if here.join("phrases").is_dir() {
-            return Ok(Resolved::dir(here.to_path_buf()));
-        }
-        Ok(Resolved::builtin(Unpacked::corpus()?))
-    }
-}
-
-/// The model directory option every command that classifies shares.
-#[derive(Debug, clap::Args)]
-pub struct ModelArg {
-    /// A model directory (config.json, tokenizer.json, model.safetensors) [default:
-    /// ./models/heihui-zh-small when it has config.json, else the model built into heihui]
-    #[arg(long, value_name = "DIR", env = "HEIHUI_MODEL")]
-    model: Option<PathBuf>,
-    /// Load a model whose model.safetensors holds tensors its config.json does not use (more
-    /// layers than num_hidden_layers, say), ignoring them [default: refuse it]
-    #[arg(long)]
-    allow_unused_weights: bool,
-}
-
-impl ModelArg {
-    /// Whether a checkpoint's tensors that `config.json` does not use are refused.
-    fn unused_weights(&self) -> heihui::model::UnusedWeights {
-        if self.allow_unused_weights {
-            heihui::model::UnusedWeights::Allow
-        } else {
-            heihui::model::UnusedWeights::Refuse
-        }
-    }
-
-    /// The model directory to use: `--model`, then `HEIHUI_MODEL`, then
-    /// `./models/heihui-zh-small`, then the built-in one.
-    fn resolve(&self) -> Result<Resolved> {
-        if let Some(dir) = &self.model {
-            return Ok(Resolved::dir(dir.clone()));
-        }
-        let here = Path::new("models").join(builtin::MODEL_NAME);
-        if here.join("config.json").is_file() {
-            return Ok(Resolved::dir(here));
-        }
-        Ok(Resolved::builtin(Unpacked::model()?))
-    }
 }

@@ -6,19 +6,21 @@ use std::process::ExitCode;
 use anyhow::Result;
 use heihui::{normalize, Corpus, Hmm, Segmenter};
 
+use super::args::{JsonArg, QuietArg};
 use super::{inputs, CorpusArg};
 
 /// Cut texts into words with jieba, after normalisation, with corpus phrases kept whole.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  heihui segment 专业停息挂账，加V详聊\n  heihui segment --json < texts.txt"
+    after_help = "JSON lines: one object per input: text, normalized, tokens (with byte spans in normalized).\n\nExamples:\n  heihui segment 专业停息挂账，加V详聊\n  heihui segment --json < texts.txt"
 )]
 pub struct Args {
     /// Texts to cut; one per line on standard input when none are given
     texts: Vec<String>,
-    /// One JSON object per input: text, normalized, tokens (with byte spans in normalized)
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     /// Do not let jieba guess words that are not in its dictionary
     #[arg(long)]
     no_hmm: bool,
@@ -36,7 +38,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     inputs::for_each_text(&args.texts, |text| {
         let normalized = normalize(text);
         let tokens = segmenter.cut(normalized.as_str());
-        if args.json {
+        if args.json.json {
             let tokens: Vec<_> = tokens
                 .iter()
                 .map(|t| serde_json::json!({"word": t.word, "start": t.start, "end": t.end}))

@@ -10,6 +10,7 @@ use heihui::model::ModelSize;
 use heihui::train::{train, TrainObserver, TrainSettings, TransformerTraining};
 use indicatif::ProgressBar;
 
+use super::args::{JsonArg, QuietArg, TextColumnArg};
 use super::progress::{steps_bar, Progress};
 use super::CorpusArg;
 
@@ -98,9 +99,12 @@ pub struct Args {
     /// N-gram part: longest run of jieba words in its word block (0 leaves the block out)
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=3))]
     ngram_words: u8,
-    /// No progress bar and no summary line
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    text: TextColumnArg,
+    #[command(flatten)]
+    json: JsonArg,
+    #[command(flatten)]
+    quiet: QuietArg,
     #[command(flatten)]
     corpus: CorpusArg,
 }
@@ -216,6 +220,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         train: args.train,
         dev: args.dev,
         test: args.test,
+        text_column: args.text.labelled().to_string(),
         out: args.out,
         lr: args
             .lr
@@ -246,7 +251,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ..NgramSettings::default()
         },
     };
-    let mode = Progress::from_quiet(args.quiet);
+    let mode = Progress::from_quiet(args.quiet.quiet);
     let mut bar = Bar {
         bar: ProgressBar::hidden(),
         mode,
@@ -254,7 +259,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         loss: 0.0,
     };
     let report = train(&settings, &mut bar)?;
-    if !args.quiet {
+    if args.json.json {
+        println!("{}", serde_json::to_string(&report)?);
+    }
+    if !args.quiet.quiet {
         let f1 = |s: System| {
             report
                 .dev

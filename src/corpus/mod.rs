@@ -7,20 +7,24 @@
 //! phrase that only counts when it stands as a whole word by jieba's segmentation (上岸 fires
 //! in 已经上岸, not in 考研上岸). `#` comment lines stay attached to the phrase below them.
 
+mod edit;
+mod file;
+mod lint;
 pub mod stats;
 pub mod suggest;
 pub mod variants;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::corpus::variants::VariantTable;
-use crate::error::{Error, Result};
+use crate::error::{CorpusError, Error, Result};
 use crate::labels::Label;
 use crate::normalize::normalize;
+use file::PhraseFile;
+pub use file::{MAX_PHRASE_CHARS, MIN_NUMBER_DIGITS};
 
 /// What a phrase is evidence of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -94,10 +98,10 @@ impl FromStr for Category {
             .into_iter()
             .find(|c| c.name() == s)
             .ok_or_else(|| {
-                Error::Refused(format!(
-                    "unknown category `{s}`: expected one of {}",
-                    Category::ALL.map(Category::name).join(", ")
-                ))
+                CorpusError::UnknownCategory {
+                    name: s.to_string(),
+                }
+                .into()
             })
     }
 }
@@ -173,208 +177,6 @@ impl fmt::Display for Finding {
     }
 }
 
-/// One phrase line of a file together with the comment lines right above it.
-#[derive(Debug, Clone)]
-struct Entry {
-    comments: Vec<String>,
-    phrase: Phrase,
-}
-
-/// One category file, kept whole so that edits rewrite it faithfully.
-#[derive(Debug, Clone)]
-struct PhraseFile {
-    path: PathBuf,
-    category: Category,
-    header: Vec<String>,
-    entries: Vec<Entry>,
-    trailer: Vec<String>,
-}
-
-impl PhraseFile {
-    /// Parses a file leniently: malformed lines become findings and are skipped.
-    fn parse(path: &Path, category: Category, text: &str) -> (Self, Vec<Finding>) {
-        let mut findings = Vec::new();
-        let mut file = PhraseFile {
-            path: path.to_path_buf(),
-            category,
-            header: Vec::new(),
-            entries: Vec::new(),
-            trailer: Vec::new(),
-        };
-        let mut pending: Vec<String> = Vec::new();
-        for (i, raw) in text.lines().enumerate() {
-            let line = raw.trim_end_matches('\r');
-            if line.trim().is_empty() || line.starts_with('#') {
-                pending.push(line.to_string());
-                continue;
-            }
-            match parse_phrase_line(path, i + 1, category, line) {
-                Ok(phrase) => {
-                    let comments = std::mem::take(&mut pending);
-                    if file.entries.is_empty() {
-                        file.header = comments;
-                        file.entries.push(Entry {
-                            comments: Vec::new(),
-                            phrase,
-                        });
-                    } else {
-                        file.entries.push(Entry { comments, phrase });
-                    }
-                }
-                Err(message) => findings.push(Finding {
-                    severity: Severity::Error,
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    message,
-                }),
-            }
-        }
-        if file.entries.is_empty() {
-            file.header = pending;
-        } else {
-            file.trailer = pending;
-        }
-        (file, findings)
-    }
-
-    fn render(&self) -> String {
-        let mut out = String::new();
-        for line in &self.header {
-            out.push_str(line);
-            out.push('\n');
-        }
-        for entry in &self.entries {
-            for line in &entry.comments {
-                out.push_str(line);
-                out.push('\n');
-            }
-            out.push_str(&render_phrase(&entry.phrase));
-            out.push('\n');
-        }
-        for line in &self.trailer {
-            out.push_str(line);
-            out.push('\n');
-        }
-        out
-    }
-
-    fn sort(&mut self) {
-        self.entries
-            .sort_by(|a, b| a.phrase.text.cmp(&b.phrase.text));
-    }
-
-    fn is_sorted(&self) -> bool {
-        self.entries
-            .windows(2)
-            .all(|w| w[0].phrase.text <= w[1].phrase.text)
-    }
-}
-
-fn render_phrase(p: &Phrase) -> String {
-    let mut line = format!("{}\t{}\t{}", p.text, p.weight, p.note);
-    if p.scope == Scope::WholeWord {
-        line.push_str("\tword");
-    }
-    line
-}
-
-/// Parses `phrase<TAB>weight<TAB>note[<TAB>word]`.
-fn parse_phrase_line(
-    path: &Path,
-    line_no: usize,
-    category: Category,
-    line: &str,
-) -> std::result::Result<Phrase, String> {
-    let cols: Vec<&str> = line.split('\t').collect();
-    if cols.len() < 2 {
-        return Err("expected `phrase<TAB>weight<TAB>note`, found no tab".into());
-    }
-    if cols.len() > 4 {
-        return Err(format!(
-            "expected at most 4 columns (phrase, weight, note, word), found {}",
-            cols.len()
-        ));
-    }
-    let text = cols[0].trim().to_string();
-    let weight: f32 = cols[1]
-        .trim()
-        .parse()
-        .map_err(|_| format!("weight `{}` is not a number", cols[1].trim()))?;
-    if !weight.is_finite() {
-        return Err(format!(
-            "weight `{}` is not a finite number",
-            cols[1].trim()
-        ));
-    }
-    let scope = match cols.get(3).map(|s| s.trim()) {
-        None | Some("") => Scope::Anywhere,
-        Some("word") => Scope::WholeWord,
-        Some(other) => {
-            return Err(format!(
-                "fourth column must be `word` or empty, found `{other}`"
-            ))
-        }
-    };
-    let key = normalize(&text).as_str().to_string();
-    if key.chars().count() < 2 {
-        return Err(format!(
-            "phrase `{text}` is shorter than two characters after normalisation"
-        ));
-    }
-    if key.chars().count() > MAX_PHRASE_CHARS {
-        return Err(format!(
-            "phrase `{}…` is {} characters long, more than {MAX_PHRASE_CHARS}: a phrase is a \
-             term or short expression, not a sentence",
-            text.chars().take(16).collect::<String>(),
-            key.chars().count()
-        ));
-    }
-    Ok(Phrase {
-        text,
-        key,
-        category,
-        weight,
-        note: cols.get(2).map_or("", |s| s.trim()).to_string(),
-        scope,
-        source: (path.to_path_buf(), line_no),
-    })
-}
-
-/// The longest phrase, in characters after normalisation. The longest shipped phrase has 12;
-/// a sentence-length phrase never matches disguised text and slows every start-up (a
-/// 10,000-character phrase made each command take 49 s to start).
-pub const MAX_PHRASE_CHARS: usize = 64;
-
-/// The fewest digits in a phrase of digits only: service hotlines such as 12378 (the
-/// regulator's, shipped in the corpus) and 12315 have five, while shorter numbers are dates,
-/// amounts and months (`12` hits twice in 2012年12月).
-pub const MIN_NUMBER_DIGITS: usize = 5;
-
-/// Refuses a phrase with no letters: punctuation only, or digits (and punctuation) that are
-/// not a number of at least [`MIN_NUMBER_DIGITS`] digits.
-fn check_letters(phrase: &Phrase) -> std::result::Result<(), String> {
-    let key = &phrase.key;
-    if key.chars().any(char::is_alphabetic) {
-        return Ok(());
-    }
-    if key.chars().all(|c| c.is_ascii_digit()) && key.len() >= MIN_NUMBER_DIGITS {
-        return Ok(());
-    }
-    if key.chars().any(|c| c.is_ascii_digit()) {
-        Err(format!(
-            "phrase `{}` is digits or punctuation only: it would fire inside dates, amounts \
-             and phone numbers (a number needs at least {MIN_NUMBER_DIGITS} digits, like a \
-             hotline)",
-            phrase.text
-        ))
-    } else {
-        Err(format!(
-            "phrase `{}` is punctuation only: it would fire on ordinary punctuation",
-            phrase.text
-        ))
-    }
-}
-
 /// The whole corpus: every category file and the variants table.
 #[derive(Debug, Clone)]
 pub struct Corpus {
@@ -382,21 +184,6 @@ pub struct Corpus {
     files: Vec<PhraseFile>,
     variants: VariantTable,
     findings: Vec<Finding>,
-}
-
-/// What [`Corpus::edit`] locks: the `phrases/` folder (unix can lock a directory).
-#[cfg(unix)]
-fn lock_target(dir: &Path) -> PathBuf {
-    dir.join("phrases")
-}
-
-/// What [`Corpus::edit`] locks: a lock file, created once (a directory cannot be opened as a
-/// file here).
-#[cfg(not(unix))]
-fn lock_target(dir: &Path) -> PathBuf {
-    let path = dir.join(".heihui-lock");
-    let _ = fs::OpenOptions::new().create(true).append(true).open(&path);
-    path
 }
 
 /// The file holding `category`'s phrases under corpus directory `dir`.
@@ -416,32 +203,14 @@ impl Corpus {
             .iter()
             .find(|f| f.severity == Severity::Error)
         {
-            return Err(Error::Syntax {
+            return Err(CorpusError::Syntax {
                 path: first.path.clone(),
                 line: first.line,
                 message: first.message.clone(),
-            });
+            }
+            .into());
         }
         Ok(corpus)
-    }
-
-    /// Loads the corpus at `dir` and runs `change` on it while holding an exclusive lock on
-    /// the corpus, so that edits from several processes at once (twenty `corpus add`s in a
-    /// script) each read the files as the previous edit left them: none is lost.
-    ///
-    /// The lock is an advisory `flock` on the `phrases/` folder itself on unix, so it leaves
-    /// no file behind and survives the atomic renames that replace the phrase files; elsewhere
-    /// it is a `.heihui-lock` file in the corpus folder.
-    ///
-    /// # Errors
-    /// The lock cannot be taken, the corpus cannot be read, or `change` fails.
-    pub fn edit<T>(dir: &Path, change: impl FnOnce(&mut Corpus) -> Result<T>) -> Result<T> {
-        let target = lock_target(dir);
-        let file = fs::File::open(&target).map_err(|e| Error::io(&target, e))?;
-        let mut lock = fd_lock::RwLock::new(file);
-        let _guard = lock.write().map_err(|e| Error::io(&target, e))?;
-        let mut corpus = Self::load(dir)?;
-        change(&mut corpus)
     }
 
     /// Reads a corpus directory, keeping malformed lines as findings instead of failing.
@@ -517,224 +286,6 @@ impl Corpus {
     pub fn find(&self, text: &str) -> Option<&Phrase> {
         let key = normalize(text.trim());
         self.phrases().find(|p| p.key == key.as_str())
-    }
-
-    /// Adds a phrase and rewrites its category file, sorted, atomically.
-    ///
-    /// # Errors
-    /// Refuses an empty or one-character phrase, one longer than [`MAX_PHRASE_CHARS`], one of
-    /// digits or punctuation only, a phrase containing a tab or newline, a weight of the wrong
-    /// sign, and a phrase that duplicates another after normalisation.
-    pub fn add(
-        &mut self,
-        text: &str,
-        category: Category,
-        weight: Option<f32>,
-        note: &str,
-        scope: Scope,
-    ) -> Result<&Phrase> {
-        let text = text.trim();
-        if text.contains(['\t', '\n', '\r']) || note.contains(['\t', '\n', '\r']) {
-            return Err(Error::Refused(
-                "a phrase or note may not contain tabs or line breaks".into(),
-            ));
-        }
-        let weight = weight.unwrap_or(category.default_weight());
-        check_weight(category, weight).map_err(Error::Refused)?;
-        let path = phrase_file(&self.dir, category);
-        let phrase = parse_phrase_line(&path, 0, category, &format!("{text}\t{weight}\t{note}"))
-            .map_err(Error::Refused)?;
-        let phrase = Phrase { scope, ..phrase };
-        check_letters(&phrase).map_err(Error::Refused)?;
-        if let Some(existing) = self.phrases().find(|p| p.key == phrase.key) {
-            return Err(Error::Refused(format!(
-                "`{text}` duplicates `{}` in {}:{} after normalisation; nothing was written",
-                existing.text,
-                existing.source.0.display(),
-                existing.source.1
-            )));
-        }
-        let file = self.file_mut(category);
-        file.entries.push(Entry {
-            comments: Vec::new(),
-            phrase,
-        });
-        file.sort();
-        write_atomic(&file.path, &file.render())?;
-        self.renumber(category);
-        let key = normalize(text);
-        Ok(self
-            .phrases()
-            .find(|p| p.key == key.as_str())
-            .expect("the phrase was just added"))
-    }
-
-    /// Removes the phrase whose normalised form equals `text`'s and rewrites its file.
-    ///
-    /// # Errors
-    /// Refuses a phrase that is not in the corpus; an unwritable file.
-    pub fn remove(&mut self, text: &str) -> Result<Phrase> {
-        let key = normalize(text.trim());
-        let Some(category) = self.find(text).map(|p| p.category) else {
-            return Err(Error::Refused(format!(
-                "`{}` is not in the corpus; `heihui corpus list` shows what is",
-                text.trim()
-            )));
-        };
-        let file = self.file_mut(category);
-        let at = file
-            .entries
-            .iter()
-            .position(|e| e.phrase.key == key.as_str())
-            .expect("find() saw it in this file");
-        let removed = file.entries.remove(at);
-        if let Some(next) = file.entries.get_mut(at) {
-            let mut comments = removed.comments.clone();
-            comments.append(&mut next.comments);
-            next.comments = comments;
-        }
-        write_atomic(&file.path, &file.render())?;
-        self.renumber(category);
-        Ok(removed.phrase)
-    }
-
-    fn file_mut(&mut self, category: Category) -> &mut PhraseFile {
-        self.files
-            .iter_mut()
-            .find(|f| f.category == category)
-            .expect("every category has a file")
-    }
-
-    /// After a rewrite, line numbers shift: recompute them from the rendered file.
-    fn renumber(&mut self, category: Category) {
-        let file = self.file_mut(category);
-        let mut line = file.header.len();
-        for entry in &mut file.entries {
-            line += entry.comments.len() + 1;
-            entry.phrase.source.1 = line;
-        }
-    }
-
-    /// Checks the corpus: malformed lines (a phrase over [`MAX_PHRASE_CHARS`] among them),
-    /// unsorted files, duplicates after normalisation, weights of the wrong sign, phrases of
-    /// digits or punctuation only, duplicate variant lines, phrases shadowed by a longer phrase of another category,
-    /// and variants that no phrase uses. Sorted by file and line.
-    pub fn lint(dir: &Path) -> Result<Vec<Finding>> {
-        let corpus = Self::load_lenient(dir)?;
-        let mut findings = corpus.findings.clone();
-        for file in &corpus.files {
-            if !file.is_sorted() {
-                findings.push(Finding {
-                    severity: Severity::Error,
-                    path: file.path.clone(),
-                    line: 0,
-                    message: "phrases are not sorted; `heihui corpus add` keeps them sorted".into(),
-                });
-            }
-        }
-        let mut by_key: HashMap<&str, &Phrase> = HashMap::new();
-        for phrase in corpus.phrases() {
-            if let Some(message) = check_weight(phrase.category, phrase.weight).err() {
-                findings.push(finding_at(phrase, Severity::Error, message));
-            }
-            if let Some(message) = check_letters(phrase).err() {
-                findings.push(finding_at(phrase, Severity::Error, message));
-            }
-            if let Some(first) = by_key.get(phrase.key.as_str()) {
-                findings.push(finding_at(
-                    phrase,
-                    Severity::Error,
-                    format!(
-                        "`{}` duplicates `{}` at {}:{} after normalisation",
-                        phrase.text,
-                        first.text,
-                        first.source.0.display(),
-                        first.source.1
-                    ),
-                ));
-            } else {
-                by_key.insert(&phrase.key, phrase);
-            }
-        }
-        findings.extend(shadowed(&corpus));
-        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
-        for variant in corpus.variants.entries() {
-            let key = (variant.variant.as_str(), variant.canonical.as_str());
-            if let Some(first) = seen.get(&key) {
-                findings.push(Finding {
-                    severity: Severity::Error,
-                    path: corpus.variants.path().to_path_buf(),
-                    line: variant.line,
-                    message: format!(
-                        "`{}` -> `{}` duplicates line {first} after normalisation; delete one",
-                        variant.variant, variant.canonical
-                    ),
-                });
-            } else {
-                seen.insert(key, variant.line);
-            }
-        }
-        for variant in corpus.variants.entries() {
-            if !corpus.phrases().any(|p| p.key.contains(&variant.canonical)) {
-                findings.push(Finding {
-                    severity: Severity::Error,
-                    path: corpus.variants.path().to_path_buf(),
-                    line: variant.line,
-                    message: format!(
-                        "unknown variant: no phrase contains `{}`, so `{}` never matches",
-                        variant.canonical, variant.variant
-                    ),
-                });
-            }
-        }
-        findings.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-        Ok(findings)
-    }
-}
-
-/// Phrases that never fire on their own because a longer phrase of another category contains
-/// them and leftmost-longest matching prefers the longer one.
-fn shadowed(corpus: &Corpus) -> Vec<Finding> {
-    let phrases: Vec<&Phrase> = corpus.phrases().collect();
-    let automaton = aho_corasick::AhoCorasick::new(phrases.iter().map(|p| p.key.as_str()))
-        .expect("phrase keys build an automaton");
-    let mut findings = Vec::new();
-    for longer in &phrases {
-        for found in automaton.find_overlapping_iter(longer.key.as_str()) {
-            let shorter = phrases[found.pattern().as_usize()];
-            if shorter.key.len() < longer.key.len() && shorter.category != longer.category {
-                findings.push(finding_at(
-                    shorter,
-                    Severity::Warning,
-                    format!(
-                        "`{}` ({}) is shadowed by the longer `{}` ({}) wherever that occurs",
-                        shorter.text, shorter.category, longer.text, longer.category
-                    ),
-                ));
-            }
-        }
-    }
-    findings
-}
-
-fn finding_at(phrase: &Phrase, severity: Severity, message: String) -> Finding {
-    Finding {
-        severity,
-        path: phrase.source.0.clone(),
-        line: phrase.source.1,
-        message,
-    }
-}
-
-fn check_weight(category: Category, weight: f32) -> std::result::Result<(), String> {
-    match (category.negative(), weight) {
-        (true, w) if w >= 0.0 => Err(format!(
-            "weight {w} must be negative in {category}: these phrases count against a trade label"
-        )),
-        (false, w) if w <= 0.0 => Err(format!(
-            "weight {w} must be positive in {category}; negative evidence belongs in warning_context"
-        )),
-        _ => Ok(()),
     }
 }
 

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{read_labeled_lenient, Example, GENRES, HELD_OUT, NEAR_DUPLICATE_JACCARD, SPLITS};
+use super::{
+    read_labeled_lenient_column, Example, GENRES, HELD_OUT, NEAR_DUPLICATE_JACCARD, SPLITS,
+};
 use crate::error::Result;
 use crate::labels::Label;
 use crate::normalize::normalize;
@@ -85,12 +87,20 @@ fn split_file(dir: &Path, split: &str) -> PathBuf {
 }
 
 pub fn check_dir(dir: &Path) -> Result<CheckReport> {
+    check_dir_column(dir, "text")
+}
+
+/// As [`check_dir`], with the texts in `text_column`.
+///
+/// # Errors
+/// As [`check_dir`], with `text_column` for `text`.
+pub fn check_dir_column(dir: &Path, text_column: &str) -> Result<CheckReport> {
     let mut report = CheckReport::default();
     let mut all: Vec<(PathBuf, Example)> = Vec::new();
     let present = split_file(dir, HELD_OUT).exists().then_some(HELD_OUT);
     for split in SPLITS.into_iter().chain(present) {
         let path = split_file(dir, split);
-        let (examples, bad) = read_labeled_lenient(&path)?;
+        let (examples, bad) = read_labeled_lenient_column(&path, text_column)?;
         for b in bad {
             report.problems.push(Problem {
                 location: format!("{}:{}", path.display(), b.row),

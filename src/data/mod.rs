@@ -5,11 +5,13 @@
 
 mod check;
 
-pub use check::{check_dir, near_duplicates, CheckReport, Lengths, Problem, SplitSummary};
+pub use check::{
+    check_dir, check_dir_column, near_duplicates, CheckReport, Lengths, Problem, SplitSummary,
+};
 
 use std::path::Path;
 
-use crate::error::{Error, Result};
+use crate::error::{DataError, Error, Result};
 use crate::labels::Label;
 
 /// Two rows whose character-trigram sets overlap more than this (Jaccard) are near
@@ -99,12 +101,13 @@ pub fn read_labeled_sheet_strict(
 ) -> Result<Vec<Example>> {
     let (examples, bad) = read_labeled_sheet(path, text_column, sheet)?;
     if let Some(first) = bad.into_iter().next() {
-        return Err(Error::Row {
+        return Err(DataError::Row {
             path: path.to_path_buf(),
             row: first.row,
             column: None,
             message: first.message,
-        });
+        }
+        .into());
     }
     Ok(examples)
 }
@@ -223,7 +226,7 @@ impl LabeledColumns {
                 .iter()
                 .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
         };
-        let missing = |name: &str| Error::Row {
+        let missing = |name: &str| DataError::Row {
             path: path.to_path_buf(),
             row: 1,
             column: Some(name.to_string()),
@@ -280,10 +283,11 @@ impl LabeledColumns {
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {
     let row = e.position().map_or(1, |p| p.line());
-    Error::Row {
+    DataError::Row {
         path: path.to_path_buf(),
         row,
         column: None,
         message: e.to_string(),
     }
+    .into()
 }

@@ -11,6 +11,7 @@ pub mod tune;
 use serde::Serialize;
 
 use crate::classifier::Classifier;
+use crate::clues::Contact;
 use crate::data::Example;
 use crate::decide::{corpus_only, Decision, Evidence, Verdict};
 use crate::error::Result;
@@ -38,6 +39,9 @@ pub struct RowOutcome {
     pub evidence: Evidence,
     /// The phrase hits.
     pub hits: Vec<Hit>,
+    /// The contacts found (for the error list; not in the report).
+    #[serde(skip)]
+    pub contacts: Vec<Contact>,
     /// The text's length in characters.
     pub chars: usize,
     /// The row's genre, where the file has a `genre` column.
@@ -259,6 +263,7 @@ pub fn evaluate(
                 combined: c.verdict,
                 evidence: c.evidence,
                 hits: c.hits,
+                contacts: c.contacts,
                 chars: example.text.chars().count(),
                 genre: example.genre.clone(),
             });
@@ -323,6 +328,7 @@ mod tests {
             combined: Decision::default().decide(&evidence),
             evidence,
             hits: Vec::new(),
+            contacts: Vec::new(),
             chars,
             genre: Some(genre.into()),
         }

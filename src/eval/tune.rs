@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::decide::{Decision, Evidence, Stack};
-use crate::error::{Error, Result};
+use crate::error::{EvalError, Result};
 use crate::labels::Label;
 use crate::rng::Rng;
 
@@ -119,9 +119,7 @@ fn features(e: &Evidence, label: usize) -> [f64; 4] {
 /// No rows, or a solver failure.
 pub fn fit_stack(rows: &[(Evidence, Label)], components: Components) -> Result<Stack> {
     if rows.is_empty() {
-        return Err(Error::Refused(
-            "the decision needs labelled rows to fit on".into(),
-        ));
+        return Err(EvalError::NoRows.into());
     }
     let mut problem = StackProblem {
         x: rows
@@ -182,7 +180,7 @@ fn solve_stack(problem: &StackProblem) -> Result<Vec<f64>> {
         &|w, g| problem.loss_and_gradient(w, g),
         &mut || {},
     )
-    .map_err(|e| Error::Refused(format!("the decision's fit failed: {e}")))?;
+    .map_err(EvalError::Fit)?;
     Ok(problem.masked(&w))
 }
 

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputError, Result};
 
 pub use columns::{detect_delimiter, TEXT_COLUMNS};
 pub use encoding::{detect_encoding, TextEncoding};
@@ -182,15 +182,6 @@ impl std::fmt::Debug for InputReader {
     }
 }
 
-fn setup_error(name: &str, message: impl Into<String>) -> Error {
-    Error::Row {
-        path: PathBuf::from(name),
-        row: 1,
-        column: None,
-        message: message.into(),
-    }
-}
-
 /// Opens `sheet` (the first when `None`) of the file at `path` when the file is a workbook
 /// (by its first bytes, or by its extension); `Ok(None)` when it is not one.
 ///
@@ -299,12 +290,19 @@ impl InputReader {
         let header = splitter
             .next_record()
             .map_err(|e| Error::io(&input.name, e))?
-            .ok_or_else(|| setup_error(&input.name, "empty file: expected a header row"))?;
+            .ok_or_else(|| InputError::Empty {
+                path: PathBuf::from(&input.name),
+            })?;
         if header.ending != Ending::Whole {
-            return Err(setup_error(&input.name, "unreadable header row"));
+            return Err(InputError::Header {
+                path: PathBuf::from(&input.name),
+            }
+            .into());
         }
-        let fields = parse_record(&header.bytes, input.delimiter)
-            .ok_or_else(|| setup_error(&input.name, "unreadable header row"))?;
+        let fields =
+            parse_record(&header.bytes, input.delimiter).ok_or_else(|| InputError::Header {
+                path: PathBuf::from(&input.name),
+            })?;
         let header_encoding = input.encoding.of_record(&header.bytes);
         input.header = fields
             .iter()
@@ -364,20 +362,10 @@ impl InputReader {
     fn find_text_column(&mut self, spec: &InputSpec) -> Result<()> {
         let input = self;
         input.text_index = find_text_column(&input.header, spec.text_column.as_deref())
-            .ok_or_else(|| {
-                let wanted = spec
-                    .text_column
-                    .as_ref()
-                    .map_or("no text column found".to_string(), |c| {
-                        format!("no column named `{c}`")
-                    });
-                setup_error(
-                    &input.name,
-                    format!(
-                        "{wanted}; the columns are: {}. Name the text column with --text-column",
-                        input.header.join(", ")
-                    ),
-                )
+            .ok_or_else(|| InputError::NoTextColumn {
+                path: PathBuf::from(&input.name),
+                wanted: spec.text_column.clone(),
+                columns: input.header.clone(),
             })?;
         input.text_column = input.header[input.text_index].clone();
         Ok(())

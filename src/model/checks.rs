@@ -12,7 +12,7 @@ use candle_core::safetensors::BufferedSafetensors;
 use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 
 /// Whether checkpoint tensors that the configuration does not use are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,7 +121,7 @@ pub(crate) fn unused_tensors(
         String::new()
     };
     let shown: Vec<&str> = unused.iter().take(3).map(|n| n.as_str()).collect();
-    Err(Error::Model {
+    Err(ModelError::Invalid {
         path: weights.to_path_buf(),
         message: format!(
             "{why}{} tensors would go unused ({}{}): correct config.json, or pass \
@@ -134,7 +134,8 @@ pub(crate) fn unused_tensors(
                 ""
             }
         ),
-    })
+    }
+    .into())
 }
 
 /// Refuses a tokenizer whose vocabulary is not the embedding table's size: ids past the table
@@ -146,18 +147,19 @@ pub(crate) fn vocabulary(tokenizer: &Path, tokens: usize, vocab_size: usize) -> 
     if tokens == vocab_size {
         return Ok(());
     }
-    Err(Error::Model {
+    Err(ModelError::Invalid {
         path: tokenizer.to_path_buf(),
         message: format!(
             "{tokens} tokens, but config.json's vocab_size is {vocab_size}: the tokenizer is not \
              this model's"
         ),
-    })
+    }
+    .into())
 }
 
 /// The error for probabilities that are not finite numbers.
 pub(crate) fn not_finite(dir: &Path, what: &str) -> Error {
-    Error::Model {
+    ModelError::Invalid {
         path: dir.to_path_buf(),
         message: format!(
             "the model gives probabilities that are not numbers (NaN or infinite) {what}: check \
@@ -165,6 +167,7 @@ pub(crate) fn not_finite(dir: &Path, what: &str) -> Error {
              infinite weights"
         ),
     }
+    .into()
 }
 
 /// Whether every probability is a finite number.

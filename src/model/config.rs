@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 use crate::labels::Label;
 
 /// The activation between the feed-forward layers.
@@ -193,7 +193,7 @@ impl Config {
     /// and the field.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let config: Config = serde_json::from_str(&text).map_err(|e| Error::Model {
+        let config: Config = serde_json::from_str(&text).map_err(|e| ModelError::Invalid {
             path: path.to_path_buf(),
             message: format!("not a BERT config: {e}"),
         })?;
@@ -202,9 +202,12 @@ impl Config {
     }
 
     fn check(&self, path: &Path) -> Result<()> {
-        let field = |name: &str, message: String| Error::Model {
-            path: path.to_path_buf(),
-            message: format!("field {name}: {message}"),
+        let field = |name: &str, message: String| {
+            ModelError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("field {name}: {message}"),
+            }
+            .into()
         };
         self.activation().map_err(|m| field("hidden_act", m))?;
         if self.position_embedding_type != "absolute" {

@@ -18,7 +18,7 @@ use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 
 use crate::encode::Encoder;
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 use crate::labels::Label;
 
 pub use bert::{BertClassifier, Mode, Packed};
@@ -54,10 +54,11 @@ impl std::fmt::Debug for Model {
 
 /// Wraps a candle error with the file it concerns.
 pub(crate) fn candle_error(path: &Path, e: candle_core::Error) -> Error {
-    Error::Model {
+    ModelError::Candle {
         path: path.to_path_buf(),
-        message: e.to_string().lines().next().unwrap_or("").to_string(),
+        source: e,
     }
+    .into()
 }
 
 impl Model {
@@ -78,13 +79,13 @@ impl Model {
     /// whose probabilities are not finite.
     pub fn load_with(dir: &Path, unused: UnusedWeights) -> Result<Self> {
         if !dir.is_dir() {
-            return Err(Error::Model {
+            return Err(ModelError::Invalid {
                 path: dir.to_path_buf(),
                 message: "not a model directory (expected config.json, tokenizer.json and model.safetensors in it)".into(),
-            });
+            }.into());
         }
         let config = Config::load(&dir.join("config.json"))?;
-        let class_to_label = config.labels().map_err(|m| Error::Model {
+        let class_to_label = config.labels().map_err(|m| ModelError::Invalid {
             path: dir.join("config.json"),
             message: format!("field id2label: {m}"),
         })?;
@@ -93,14 +94,15 @@ impl Model {
             config.max_position_embeddings.min(512),
         )?;
         if encoder.max_len() > config.max_position_embeddings {
-            return Err(Error::Model {
+            return Err(ModelError::Invalid {
                 path: dir.join("tokenizer.json"),
                 message: format!(
                     "truncation length {} exceeds max_position_embeddings {} in config.json",
                     encoder.max_len(),
                     config.max_position_embeddings
                 ),
-            });
+            }
+            .into());
         }
         checks::vocabulary(
             &dir.join("tokenizer.json"),
@@ -374,14 +376,17 @@ pub fn save_safetensors(varmap: &candle_nn::VarMap, path: &Path) -> Result<()> {
                 .map(|view| (name.as_str(), view))
         })
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| Error::Model {
+        .map_err(|e| ModelError::Invalid {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
     let metadata = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
-    safetensors::tensor::serialize_to_file(views, Some(metadata), path).map_err(|e| Error::Model {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+    safetensors::tensor::serialize_to_file(views, Some(metadata), path).map_err(|e| {
+        ModelError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+        .into()
     })
 }
 
@@ -535,9 +540,24 @@ mod tests {
         ];
         for (name, edit, message) in cases {
             let dir = broken_copy(name, edit);
-            let err = Model::load(&dir).unwrap_err().to_string();
+            // As the binary prints it: the error and its sources, joined by `: `.
+            let err = format!("{:#}", anyhow::Error::from(Model::load(&dir).unwrap_err()));
             assert!(err.contains(message), "{name}: {err}");
             std::fs::remove_dir_all(&dir).unwrap();
         }
+    }
+
+    #[test]
+    fn candle_errors_keep_their_source() {
+        let dir = broken_copy("shape_source", |d: &Path| {
+            edit_config(d, |v| v["hidden_size"] = 48.into())
+        });
+        let err = Model::load(&dir).unwrap_err();
+        let source = std::error::Error::source(&err).expect("candle's error as the source");
+        assert!(
+            source.downcast_ref::<candle_core::Error>().is_some(),
+            "{source:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,7 +1,7 @@
 //! JSON lines: a labelled row as one object (the input's fields, then the added columns), and
 //! the line standing for a rejected input line.
 
-use super::{Explain, OutputSettings, RAW_CHARS};
+use super::{Decided, OutputSettings, RAW_CHARS};
 use crate::classifier::Classification;
 use crate::input::{Fields, Reject, Row};
 use crate::mining::minhash::MinHasher;
@@ -16,7 +16,6 @@ pub(super) fn row_object(
     row: &Row,
     c: &Classification,
 ) -> serde_json::Map<String, serde_json::Value> {
-    let v = &c.verdict;
     let mut object = serde_json::Map::new();
     if settings.source_column {
         object.insert("source".into(), source.into());
@@ -31,15 +30,10 @@ pub(super) fn row_object(
                 .map(|(k, v)| (k.clone(), serde_json::Value::from(v.as_str()))),
         ),
     }
-    let mut values: Vec<serde_json::Value> =
-        vec![v.label.name().into(), round(v.confidence).into()];
-    values.extend(v.probabilities.iter().map(|&p| round(p).into()));
-    values.push(v.needs_review.into());
-    values.push(serde_json::to_value(&c.hits).expect("hits serialise"));
-    values.push(serde_json::to_value(&c.contacts).expect("contacts serialise"));
-    if settings.explain == Explain::On {
-        values.push(c.reason.clone().into());
-    }
+    let decided = Decided::from(c);
+    let values = super::columns(settings.explain)
+        .into_iter()
+        .map(|col| col.value(&decided));
     for (key, value) in columns.iter().zip(values) {
         let key = if object.contains_key(key) {
             format!("heihui_{key}")
@@ -86,8 +80,4 @@ pub(super) fn reject_object(reject: &Reject) -> serde_json::Value {
         .collect::<String>()
         .into();
     object
-}
-
-fn round(p: f32) -> f64 {
-    (p as f64 * 10_000.0).round() / 10_000.0
 }

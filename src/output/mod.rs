@@ -10,9 +10,12 @@
 use std::io::Write;
 
 use crate::classifier::Classification;
+use crate::clues::Contact;
+use crate::decide::Verdict;
 use crate::error::{Error, Result};
 use crate::input::{Format, Reject, Row};
 use crate::labels::Label;
+use crate::matcher::Hit;
 
 mod jsonl;
 mod rejects;
@@ -57,20 +60,115 @@ pub struct OutputSettings {
     pub source_column: bool,
 }
 
-/// The columns heihui adds, after the input's own: label, confidence, one `p_<label>` per
-/// label, needs_review, hits, contacts and, with [`Explain::On`], reason. A name the input already
-/// uses (a gold `label` column, say) gets a `heihui_` prefix, so no column is shadowed.
-pub fn added_columns(explain: Explain, existing: &[String]) -> Vec<String> {
-    let mut cols = vec!["label".to_string(), "confidence".to_string()];
-    cols.extend(Label::ALL.iter().map(|l| format!("p_{}", l.name())));
-    cols.push("needs_review".into());
-    cols.push("hits".into());
-    cols.push("contacts".into());
-    if explain == Explain::On {
-        cols.push("reason".into());
+/// One labelled row as the added columns read it: the verdict, the hits, the contacts and
+/// the reason. Labelling, `classify --json` and `eval --errors` all write through it.
+#[derive(Debug, Clone, Copy)]
+pub struct Decided<'a> {
+    /// Label, confidence and probabilities.
+    pub verdict: &'a Verdict,
+    /// The phrase hits.
+    pub hits: &'a [Hit],
+    /// The contacts found.
+    pub contacts: &'a [Contact],
+    /// Why, in words.
+    pub reason: &'a str,
+}
+
+impl<'a> From<&'a Classification> for Decided<'a> {
+    fn from(c: &'a Classification) -> Self {
+        Decided {
+            verdict: &c.verdict,
+            hits: &c.hits,
+            contacts: &c.contacts,
+            reason: &c.reason,
+        }
     }
-    cols.into_iter()
+}
+
+/// A column heihui adds after the input's own. [`columns`] lists them in order; each knows
+/// its name, its CSV/TSV cell and its JSON value, so a new column is one edit here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// The combined decision's label.
+    Label,
+    /// Its confidence.
+    Confidence,
+    /// One label's probability, `p_<label>`.
+    Probability(Label),
+    /// Whether the row needs a person's look.
+    NeedsReview,
+    /// The phrase hits.
+    Hits,
+    /// The contacts.
+    Contacts,
+    /// Why, in words (with [`Explain::On`]).
+    Reason,
+}
+
+/// The added columns, in order: label, confidence, one `p_<label>` per label, needs_review,
+/// hits, contacts and, with [`Explain::On`], reason.
+pub fn columns(explain: Explain) -> Vec<Column> {
+    let mut cols = vec![Column::Label, Column::Confidence];
+    cols.extend(Label::ALL.iter().map(|&l| Column::Probability(l)));
+    cols.extend([Column::NeedsReview, Column::Hits, Column::Contacts]);
+    if explain == Explain::On {
+        cols.push(Column::Reason);
+    }
+    cols
+}
+
+impl Column {
+    /// The column's name (its JSON key).
+    pub fn name(self) -> String {
+        match self {
+            Column::Label => "label".into(),
+            Column::Confidence => "confidence".into(),
+            Column::Probability(l) => format!("p_{}", l.name()),
+            Column::NeedsReview => "needs_review".into(),
+            Column::Hits => "hits".into(),
+            Column::Contacts => "contacts".into(),
+            Column::Reason => "reason".into(),
+        }
+    }
+
+    /// The CSV/TSV cell, before the formula guard: numbers to four places, hits and
+    /// contacts compact.
+    pub fn cell(self, d: &Decided<'_>) -> String {
+        let v = d.verdict;
+        match self {
+            Column::Label => v.label.name().into(),
+            Column::Confidence => format!("{:.4}", v.confidence),
+            Column::Probability(l) => format!("{:.4}", v.probabilities[l.index()]),
+            Column::NeedsReview => v.needs_review.to_string(),
+            Column::Hits => compact_hits(d.hits),
+            Column::Contacts => crate::clues::compact(d.contacts),
+            Column::Reason => d.reason.to_string(),
+        }
+    }
+
+    /// The JSON value: numbers rounded to four places, hits and contacts as objects with
+    /// their spans.
+    pub fn value(self, d: &Decided<'_>) -> serde_json::Value {
+        let v = d.verdict;
+        match self {
+            Column::Label => v.label.name().into(),
+            Column::Confidence => round(v.confidence).into(),
+            Column::Probability(l) => round(v.probabilities[l.index()]).into(),
+            Column::NeedsReview => v.needs_review.into(),
+            Column::Hits => serde_json::to_value(d.hits).expect("hits serialise"),
+            Column::Contacts => serde_json::to_value(d.contacts).expect("contacts serialise"),
+            Column::Reason => d.reason.into(),
+        }
+    }
+}
+
+/// The added columns' names after the input's own. A name the input already uses (a gold
+/// `label` column, say) gets a `heihui_` prefix, so no column is shadowed.
+pub fn added_columns(explain: Explain, existing: &[String]) -> Vec<String> {
+    columns(explain)
+        .into_iter()
         .map(|c| {
+            let c = c.name();
             if existing.iter().any(|e| e.trim() == c) {
                 format!("heihui_{c}")
             } else {
@@ -81,12 +179,16 @@ pub fn added_columns(explain: Explain, existing: &[String]) -> Vec<String> {
 }
 
 /// Hits in one compact cell: `phrase(category,+weight); ...`.
-pub fn compact_hits(c: &Classification) -> String {
-    c.hits
-        .iter()
+pub fn compact_hits(hits: &[Hit]) -> String {
+    hits.iter()
         .map(|h| format!("{}({},{:+})", h.phrase, h.category, h.weight))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A probability rounded to four places, as JSON writes it.
+fn round(p: f32) -> f64 {
+    (p as f64 * 10_000.0).round() / 10_000.0
 }
 
 /// Characters of a rejected line kept in its JSON error line.

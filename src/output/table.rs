@@ -1,7 +1,7 @@
 //! CSV and TSV: a labelled row as one record, with every cell a spreadsheet could run as a
 //! formula guarded.
 
-use super::{compact_hits, Explain, FormulaGuard, OutputSettings};
+use super::{Decided, FormulaGuard, OutputSettings};
 use crate::classifier::Classification;
 use crate::input::{Fields, Row};
 
@@ -39,7 +39,6 @@ pub(super) fn row_record(
     row: &Row,
     c: &Classification,
 ) -> Vec<String> {
-    let v = &c.verdict;
     let guard_mode = settings.formula_guard;
     let mut record: Vec<String> = Vec::new();
     if settings.source_column {
@@ -51,15 +50,14 @@ pub(super) fn row_record(
         }
         Fields::Json(_) => record.push(guard(&row.text, guard_mode).into_owned()),
     }
-    record.push(v.label.name().into());
-    record.push(format!("{:.4}", v.confidence));
-    record.extend(v.probabilities.iter().map(|p| format!("{p:.4}")));
-    record.push(v.needs_review.to_string());
-    record.push(guard(&compact_hits(c), guard_mode).into_owned());
-    record.push(guard(&crate::clues::compact(&c.contacts), guard_mode).into_owned());
-    if settings.explain == Explain::On {
-        record.push(guard(&c.reason, guard_mode).into_owned());
-    }
+    let decided = Decided::from(c);
+    // Every added cell is guarded: the numbers and the label never start with a formula
+    // sign, the hits, contacts and reason can.
+    record.extend(
+        super::columns(settings.explain)
+            .into_iter()
+            .map(|col| guard(&col.cell(&decided), guard_mode).into_owned()),
+    );
     record
 }
 

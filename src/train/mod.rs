@@ -21,10 +21,10 @@ use schedule::{class_weights, learning_rate, length_bucketed_batches};
 
 use crate::classifier::Classifier;
 use crate::corpus::Corpus;
-use crate::data::{read_labeled, Example};
+use crate::data::{read_labeled_column, Example};
 use crate::decide::Decision;
 use crate::encode::{load_chars, Encoder};
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result, TrainError};
 use crate::eval::tune::{cross_validate_stack, tune, Components, FoldScores};
 use crate::eval::{evaluate, Evaluation, Metrics};
 use crate::labels::Label;
@@ -46,6 +46,8 @@ pub struct TrainSettings {
     pub dev: PathBuf,
     /// Labelled rows reported in the model card, never used for selection.
     pub test: Option<PathBuf>,
+    /// The column of the labelled files holding the texts.
+    pub text_column: String,
     /// The model directory to write.
     pub out: PathBuf,
     /// A model directory to fine-tune instead of starting from scratch.
@@ -142,12 +144,10 @@ pub struct TrainReport {
 pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Result<TrainReport> {
     let started = Instant::now();
     let corpus = Corpus::load(&settings.corpus)?;
-    let train_rows = read_labeled(&settings.train)?;
-    let dev_rows = read_labeled(&settings.dev)?;
+    let train_rows = read_labeled_column(&settings.train, &settings.text_column)?;
+    let dev_rows = read_labeled_column(&settings.dev, &settings.text_column)?;
     if train_rows.is_empty() || dev_rows.is_empty() {
-        return Err(Error::Refused(
-            "training needs at least one training row and one dev row".into(),
-        ));
+        return Err(TrainError::NoRows.into());
     }
     let device = Device::Cpu;
     let normalized_train: Vec<String> = train_rows
@@ -157,9 +157,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
 
     if settings.transformer == TransformerTraining::Keep {
         let Some(init) = &settings.init else {
-            return Err(Error::Refused(
-                "keeping the transformer needs --init MODEL_DIR to take it from".into(),
-            ));
+            return Err(TrainError::KeepWithoutInit.into());
         };
         let model = Model::load(init)?;
         copy_transformer(init, &settings.out)?;
@@ -368,7 +366,7 @@ fn finish(
     let classifier = Classifier::from_parts(matcher, model, ngram, decision.clone()).every_model();
     let test = match &settings.test {
         Some(path) => {
-            let rows = read_labeled(path)?;
+            let rows = read_labeled_column(path, &settings.text_column)?;
             Some(evaluate(&classifier, &rows, 64, |_| {})?)
         }
         None => None,
@@ -603,10 +601,11 @@ fn copy_transformer(from: &Path, to: &Path) -> Result<()> {
 /// Elements in every tensor of a safetensors file.
 fn count_parameters(path: &Path) -> Result<usize> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| Error::Model {
-        path: path.to_path_buf(),
-        message: format!("not a safetensors file: {e}"),
-    })?;
+    let tensors =
+        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("not a safetensors file: {e}"),
+        })?;
     Ok(tensors
         .tensors()
         .iter()

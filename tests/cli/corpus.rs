@@ -168,8 +168,11 @@ fn corpus_stats_puts_misfiring_phrases_first() {
         "--json",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let rows = rows.as_array().unwrap();
+    // JSON lines: one object a phrase.
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows[0]["phrase"], "停息挂账");
     assert_eq!(rows[0]["hits"], serde_json::json!([2, 0, 1]));
     let full = rows.iter().find(|r| r["phrase"] == "全部息费减免").unwrap();

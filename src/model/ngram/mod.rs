@@ -25,7 +25,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ModelError, Result};
 use crate::labels::Label;
 use crate::model::Probabilities;
 
@@ -239,9 +239,7 @@ impl NgramModel {
         on_iteration: &mut dyn FnMut(u64),
     ) -> Result<Self> {
         if texts.is_empty() || texts.len() != labels.len() {
-            return Err(Error::Refused(
-                "the n-gram model needs at least one labelled row".into(),
-            ));
+            return Err(ModelError::NoNgramRows.into());
         }
         let max_n = settings.max_n.clamp(1, 4);
         let min_n = settings.min_n.clamp(1, max_n);
@@ -350,9 +348,12 @@ impl NgramModel {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(&spec_path, e)),
         };
-        let bad = |path: &Path, message: String| Error::Model {
-            path: path.to_path_buf(),
-            message,
+        let bad = |path: &Path, message: String| {
+            ModelError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            }
+            .into()
         };
         let spec: NgramSpec = serde_json::from_str(&spec_text)
             .map_err(|e| bad(&spec_path, format!("malformed n-gram description: {e}")))?;
@@ -500,10 +501,11 @@ impl NgramModel {
             ));
         }
         let path = dir.join(WEIGHTS_FILE);
-        let data = safetensors::tensor::serialize(tensors, None).map_err(|e| Error::Model {
-            path: path.clone(),
-            message: format!("cannot serialise the n-gram weights: {e}"),
-        })?;
+        let data =
+            safetensors::tensor::serialize(tensors, None).map_err(|e| ModelError::Invalid {
+                path: path.clone(),
+                message: format!("cannot serialise the n-gram weights: {e}"),
+            })?;
         crate::fs::write_atomic(&path, &data)?;
         let spec = serde_json::to_string_pretty(&self.spec).expect("plain fields serialise");
         crate::fs::write_atomic(&dir.join(SPEC_FILE), (spec + "\n").as_bytes())
@@ -601,7 +603,7 @@ impl Objective<'_> {
             &|w, g| self.loss_and_gradient(w, g),
             &mut || on_iteration(1),
         )
-        .map_err(|e| Error::Refused(format!("the n-gram model's fit failed: {e}")))?;
+        .map_err(ModelError::NgramFit)?;
         let f = self.features;
         let weight = best[..3 * f].iter().map(|&v| v as f32).collect();
         let bias = [
