@@ -318,8 +318,15 @@ pub fn corpus_only(hits: &[Hit]) -> Label {
 /// Explains a verdict in words: each component's view, each hit with its weight, and, for
 /// the chosen label, what each component added to its score.
 pub fn reason(decision: &Decision, evidence: &Evidence, verdict: &Verdict, hits: &[Hit]) -> String {
+    // The transformer is named only where the decision uses it, so the reason is the same
+    // whether or not it was run (`classify` runs it to show it; `label` need not).
+    let uses_transformer = decision.uses_transformer();
     let mut views = Vec::new();
-    if let Some(p) = &verdict.model_probabilities {
+    if let Some(p) = verdict
+        .model_probabilities
+        .as_ref()
+        .filter(|_| uses_transformer)
+    {
         views.push(format!(
             "model: normal {:.2}, malicious_complaint {:.2}, debt_optimization {:.2}",
             p[0], p[1], p[2]
@@ -348,7 +355,7 @@ pub fn reason(decision: &Decision, evidence: &Evidence, verdict: &Verdict, hits:
     }
     if verdict.ngram_probabilities.is_some() && decision.stack.is_some() {
         let c = decision.contributions(evidence)[verdict.label.index()];
-        let transformer = if evidence.transformer.is_some() {
+        let transformer = if uses_transformer {
             format!("transformer {:+.2}, ", c.transformer)
         } else {
             String::new()

@@ -85,10 +85,13 @@ fn nan_weights_are_caught_by_the_probe_at_load() {
 }
 
 /// A token whose embedding is NaN passes the probe (the probe does not use it) and is caught
-/// in the batch that holds it.
+/// in the batch that holds it (by a decision that uses the transformer, so that `label` runs it).
 #[test]
 fn nan_probabilities_in_a_batch_stop_the_run() {
     let (dir, model) = model_copy("checks_nan_batch");
+    edit_json(&model.join("decision.json"), |d| {
+        d["stack"]["transformer"] = serde_json::json!([0.1, 0.2, 0.1]);
+    });
     let tokenizer: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(model.join("tokenizer.json")).unwrap())
             .unwrap();

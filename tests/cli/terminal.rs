@@ -49,7 +49,7 @@ fn label_shows_rows_and_their_rate_on_a_terminal_and_nothing_when_quiet() {
     let dir = scratch("terminal_label");
     let input = dir.join("in.csv");
     let mut text = String::from("编号,投诉内容\n");
-    for (i, line) in SAMPLE.lines().skip(1).cycle().take(2100).enumerate() {
+    for (i, line) in SAMPLE.lines().skip(1).cycle().take(15000).enumerate() {
         let (_, body) = line.split_once(',').unwrap();
         text.push_str(&format!("{i},{body}\n"));
     }
@@ -65,7 +65,7 @@ fn label_shows_rows_and_their_rate_on_a_terminal_and_nothing_when_quiet() {
         shown.contains(" rows, ") && shown.contains(" rows/s"),
         "{shown:?}"
     );
-    assert!(shown.contains("2100 rows in, 2100 labelled"), "{shown:?}");
+    assert!(shown.contains("15000 rows in, 15000 labelled"), "{shown:?}");
     let shown = on_a_terminal(&format!("{args} --quiet"), &[]);
     assert_eq!(shown, "");
 }
