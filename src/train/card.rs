@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::eval::{Evaluation, Metrics, System};
 use crate::model::Config;
 
-use super::{TrainReport, TrainSettings};
+use super::{TrainReport, TrainSettings, TransformerTraining};
 
 /// Writes the tuned decision, `metrics.json` and `MODEL_CARD.md` into the model directory.
 pub(super) fn write_results(
@@ -88,15 +88,41 @@ fn model_card(
             test.rows.len()
         ));
     }
+    let training = match (&settings.transformer, &settings.init) {
+        (TransformerTraining::Keep, Some(init)) => format!(
+            "The transformer was kept as it is in `{}`, not trained here; the n-gram part and the\n\
+             decision were fitted, in {:.1} minutes on this machine's CPU, evaluation included.",
+            init.display(),
+            report.seconds / 60.0
+        ),
+        _ => format!(
+            "AdamW (peak learning rate {}, weight decay {}), {:.0}% warm-up then linear decay,\n\
+             batch size {}, dropout {}, class weights, seed {}; {} of at most {} epochs run, best\n\
+             dev macro-F1 at epoch {}; {:.1} minutes on this machine's CPU, evaluation included.\n\
+             Dev macro-F1 by epoch: {}.",
+            settings.lr,
+            settings.weight_decay,
+            settings.warmup * 100.0,
+            settings.batch_size,
+            config.hidden_dropout_prob,
+            settings.seed,
+            report.epochs_run,
+            settings.epochs,
+            report.best_epoch,
+            report.seconds / 60.0,
+            report
+                .dev_curve
+                .iter()
+                .map(|f| format!("{f:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     card.push_str(&format!(
         "\n## Size\n\n\
          {} layers, hidden size {}, {} heads, feed-forward {}, windows of at most {} tokens ({}),\n\
          vocabulary {} tokens; {} parameters, `model.safetensors` {:.1} MB.\n\n\
-         ## Training\n\n\
-         AdamW (peak learning rate {}, weight decay {}), {:.0}% warm-up then linear decay,\n\
-         batch size {}, dropout {}, class weights, seed {}; {} of at most {} epochs run, best\n\
-         dev macro-F1 at epoch {}; {:.1} minutes on this machine's CPU, evaluation included.\n\
-         Dev macro-F1 by epoch: {}.\n\n\
+         ## Training\n\n{training}\n\n\
          ## Metrics on dev (decision tuned on dev)\n\n{header}{}",
         config.num_hidden_layers,
         config.hidden_size,
@@ -110,22 +136,6 @@ fn model_card(
         config.vocab_size,
         report.parameters,
         report.model_bytes as f64 / 1e6,
-        settings.lr,
-        settings.weight_decay,
-        settings.warmup * 100.0,
-        settings.batch_size,
-        config.hidden_dropout_prob,
-        settings.seed,
-        report.epochs_run,
-        settings.epochs,
-        report.best_epoch,
-        report.seconds / 60.0,
-        report
-            .dev_curve
-            .iter()
-            .map(|f| format!("{f:.3}"))
-            .collect::<Vec<_>>()
-            .join(", "),
         system_rows(&report.dev),
     ));
     if let Some(test) = &report.test {

@@ -246,4 +246,12 @@ fn keep_transformer_writes_a_new_model_directory() {
     for file in ["ngram.safetensors", "decision.json", "MODEL_CARD.md"] {
         assert!(out.join(file).is_file(), "{file}");
     }
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains(
+            "The transformer was kept as it is in `models/heihui-zh-small`, not trained here"
+        ),
+        "{card}"
+    );
+    assert!(!card.contains("AdamW"), "{card}");
 }
