@@ -117,8 +117,17 @@ pub fn json_report(json: bool, output: Option<&Path>) -> bool {
 
 /// The rejects file: `--rejects`, else beside the output, else beside the first input.
 pub fn rejects_path(args: &InputArgs, output: Option<&Path>) -> PathBuf {
-    if let Some(path) = &args.rejects {
-        return path.clone();
+    rejects_path_of(args.rejects.as_deref(), output, &args.inputs)
+}
+
+/// [`rejects_path`] from its parts, for `label`, whose input flags are its own.
+pub fn rejects_path_of(
+    rejects: Option<&Path>,
+    output: Option<&Path>,
+    inputs: &[String],
+) -> PathBuf {
+    if let Some(path) = rejects {
+        return path.to_path_buf();
     }
     let beside = |p: &Path| {
         let stem = p
@@ -126,7 +135,7 @@ pub fn rejects_path(args: &InputArgs, output: Option<&Path>) -> PathBuf {
             .map_or("heihui".into(), |s| s.to_string_lossy().into_owned());
         p.with_file_name(format!("{stem}.rejects.csv"))
     };
-    match (output, args.inputs.first()) {
+    match (output, inputs.first()) {
         (Some(out), _) => beside(out),
         (None, Some(input)) if input != "-" => beside(Path::new(input)),
         _ => PathBuf::from("heihui-rejects.csv"),

@@ -106,20 +106,11 @@ impl Rejects {
 }
 
 fn rejects_path(args: &Args) -> PathBuf {
-    if let Some(path) = &args.rejects {
-        return path.clone();
-    }
-    let beside = |p: &Path| {
-        let stem = p
-            .file_stem()
-            .map_or("heihui".into(), |s| s.to_string_lossy().into_owned());
-        p.with_file_name(format!("{stem}.rejects.csv"))
-    };
-    match (&args.out.output, args.inputs.first()) {
-        (Some(out), _) => beside(out),
-        (None, Some(input)) if input != "-" => beside(Path::new(input)),
-        _ => PathBuf::from("heihui-rejects.csv"),
-    }
+    super::batch::rejects_path_of(
+        args.rejects.as_deref(),
+        args.out.output.as_deref(),
+        &args.inputs,
+    )
 }
 
 /// Refuses an output or rejects path that is an input (the same file under any name: a
