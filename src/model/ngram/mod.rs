@@ -21,15 +21,17 @@
 //! words of a pair joined by a tab) and `word_idf` (F32 `[word features]`).
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ModelError, Result};
+use crate::error::{ModelError, Result};
 use crate::labels::Label;
 use crate::model::Probabilities;
 
+mod file;
+mod objective;
 mod words;
+use objective::Objective;
 use words::{word_grams, WordBlock};
 
 /// File name of the feature description.
@@ -335,181 +337,6 @@ impl NgramModel {
         model.bias = bias;
         Ok(model)
     }
-
-    /// Reads `ngram.json` and `ngram.safetensors` from a model directory; `None` when the
-    /// directory has no n-gram component.
-    ///
-    /// # Errors
-    /// A malformed or inconsistent file, naming it.
-    pub fn load(dir: &Path) -> Result<Option<Self>> {
-        let spec_path = dir.join(SPEC_FILE);
-        let spec_text = match std::fs::read_to_string(&spec_path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(&spec_path, e)),
-        };
-        let bad = |path: &Path, message: String| {
-            ModelError::Invalid {
-                path: path.to_path_buf(),
-                message,
-            }
-            .into()
-        };
-        let spec: NgramSpec = serde_json::from_str(&spec_text)
-            .map_err(|e| bad(&spec_path, format!("malformed n-gram description: {e}")))?;
-        if spec.analyzer != "char" || spec.max_n == 0 || spec.max_n > 4 || spec.min_n > spec.max_n {
-            return Err(bad(
-                &spec_path,
-                "only character n-grams of 1 to 4 characters are supported".into(),
-            ));
-        }
-        let path = dir.join(WEIGHTS_FILE);
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        let tensors = safetensors::SafeTensors::deserialize(&bytes)
-            .map_err(|e| bad(&path, format!("not a safetensors file: {e}")))?;
-        let tensor = |name: &str, dtype: safetensors::Dtype, shape: &[usize]| {
-            let view = tensors
-                .tensor(name)
-                .map_err(|_| bad(&path, format!("tensor `{name}` is missing")))?;
-            if view.dtype() != dtype || view.shape() != shape {
-                return Err(bad(
-                    &path,
-                    format!(
-                        "tensor `{name}` is {:?} {:?}, expected {dtype:?} {shape:?}",
-                        view.dtype(),
-                        view.shape()
-                    ),
-                ));
-            }
-            Ok(view
-                .data()
-                .chunks_exact(4)
-                .map(|b| [b[0], b[1], b[2], b[3]])
-                .collect::<Vec<[u8; 4]>>())
-        };
-        let f = spec.features;
-        let floats =
-            |v: Vec<[u8; 4]>| -> Vec<f32> { v.into_iter().map(f32::from_le_bytes).collect() };
-        let words = match &spec.words {
-            None => None,
-            Some(w) => {
-                if w.tokenizer != "jieba" || w.min_n == 0 || w.min_n > w.max_n {
-                    return Err(bad(
-                        &spec_path,
-                        "the word block must be jieba words, 1 or more to a gram".into(),
-                    ));
-                }
-                let list = tensors
-                    .tensor("words")
-                    .map_err(|_| bad(&path, "tensor `words` is missing".into()))?;
-                let idf = floats(tensor("word_idf", safetensors::Dtype::F32, &[w.features])?);
-                Some(WordBlock::from_bytes(list.data(), idf).map_err(|m| bad(&path, m))?)
-            }
-        };
-        let width = f + words.as_ref().map_or(0, |w| w.idf.len());
-        let ngrams = tensor("ngrams", safetensors::Dtype::U32, &[f, spec.max_n])?;
-        let idf = tensor("idf", safetensors::Dtype::F32, &[f])?;
-        let weight = tensor("weight", safetensors::Dtype::F32, &[3, width])?;
-        let bias = tensor("bias", safetensors::Dtype::F32, &[3])?;
-        let mut index = HashMap::with_capacity_and_hasher(f, ahash::RandomState::new());
-        for (i, row) in ngrams.chunks_exact(spec.max_n).enumerate() {
-            let chars: Vec<u32> = row
-                .iter()
-                .map(|b| u32::from_le_bytes(*b))
-                .take_while(|&c| c != u32::MAX)
-                .collect();
-            if chars.len() < spec.min_n || chars.iter().any(|&c| char::from_u32(c).is_none()) {
-                return Err(bad(&path, format!("n-gram {i} is malformed")));
-            }
-            if index.insert(pack(&chars), i as u32).is_some() {
-                return Err(bad(&path, format!("n-gram {i} is listed twice")));
-            }
-        }
-        let bias = floats(bias);
-        let model = NgramModel {
-            spec,
-            index,
-            words,
-            idf: floats(idf),
-            weight: floats(weight),
-            bias: [bias[0], bias[1], bias[2]],
-        };
-        if model
-            .idf
-            .iter()
-            .chain(model.words.iter().flat_map(|w| &w.idf))
-            .chain(&model.weight)
-            .chain(&model.bias)
-            .any(|v| !v.is_finite())
-        {
-            return Err(bad(&path, "the n-gram weights are not all finite".into()));
-        }
-        Ok(Some(model))
-    }
-
-    /// Writes `ngram.json` and `ngram.safetensors` into a model directory.
-    ///
-    /// # Errors
-    /// An unwritable file.
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        let max_n = self.spec.max_n;
-        let mut keys: Vec<(u32, u128)> = self.index.iter().map(|(&k, &i)| (i, k)).collect();
-        keys.sort_unstable();
-        let mut ngrams: Vec<u8> = Vec::with_capacity(keys.len() * max_n * 4);
-        for (_, key) in keys {
-            let mut chars = unpack(key);
-            chars.resize(max_n, u32::MAX);
-            for c in chars {
-                ngrams.extend(c.to_le_bytes());
-            }
-        }
-        let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
-        let f = self.idf.len();
-        let idf = bytes(&self.idf);
-        let weight = bytes(&self.weight);
-        let bias = bytes(&self.bias);
-        let word_list = self.words.as_ref().map(WordBlock::to_bytes);
-        let word_idf = self.words.as_ref().map(|w| bytes(&w.idf));
-        fn view(
-            dtype: safetensors::Dtype,
-            shape: Vec<usize>,
-            data: &[u8],
-        ) -> safetensors::tensor::TensorView<'_> {
-            safetensors::tensor::TensorView::new(dtype, shape, data).expect("sizes match shapes")
-        }
-        let tensors = vec![
-            (
-                "ngrams",
-                view(safetensors::Dtype::U32, vec![f, max_n], &ngrams),
-            ),
-            ("idf", view(safetensors::Dtype::F32, vec![f], &idf)),
-            (
-                "weight",
-                view(safetensors::Dtype::F32, vec![3, self.width()], &weight),
-            ),
-            ("bias", view(safetensors::Dtype::F32, vec![3], &bias)),
-        ];
-        let mut tensors = tensors;
-        if let (Some(list), Some(idf)) = (&word_list, &word_idf) {
-            tensors.push((
-                "words",
-                view(safetensors::Dtype::U8, vec![list.len()], list),
-            ));
-            tensors.push((
-                "word_idf",
-                view(safetensors::Dtype::F32, vec![idf.len() / 4], idf),
-            ));
-        }
-        let path = dir.join(WEIGHTS_FILE);
-        let data =
-            safetensors::tensor::serialize(tensors, None).map_err(|e| ModelError::Invalid {
-                path: path.clone(),
-                message: format!("cannot serialise the n-gram weights: {e}"),
-            })?;
-        crate::fs::write_atomic(&path, &data)?;
-        let spec = serde_json::to_string_pretty(&self.spec).expect("plain fields serialise");
-        crate::fs::write_atomic(&dir.join(SPEC_FILE), (spec + "\n").as_bytes())
-    }
 }
 
 fn weigh(counts: HashMap<u32, u32, ahash::RandomState>, idf: &[f32], sublinear: bool) -> Features {
@@ -532,87 +359,6 @@ fn weigh(counts: HashMap<u32, u32, ahash::RandomState>, idf: &[f32], sublinear: 
         }
     }
     features
-}
-
-/// The fit's objective, scaled by `1 / (C n)` so the solver's tolerances mean the same for any
-/// data size: mean log loss plus `|W|^2 / (2 C n)`. Parameters: the weights `[label][feature]`
-/// then the three intercepts.
-struct Objective<'a> {
-    x: &'a [Features],
-    y: Vec<usize>,
-    features: usize,
-    c: f64,
-}
-
-impl Objective<'_> {
-    fn loss_and_gradient(&self, w: &[f64], gradient: Option<&mut Vec<f64>>) -> f64 {
-        let f = self.features;
-        let n = self.x.len() as f64;
-        let bias = &w[3 * f..];
-        let mut loss = 0.0;
-        let mut grad = gradient;
-        if let Some(g) = grad.as_deref_mut() {
-            g.clear();
-            g.resize(w.len(), 0.0);
-        }
-        for (x, &y) in self.x.iter().zip(&self.y) {
-            let z: [f64; 3] = std::array::from_fn(|k| {
-                let row = &w[k * f..(k + 1) * f];
-                bias[k]
-                    + x.iter()
-                        .map(|&(i, v)| row[i as usize] * v as f64)
-                        .sum::<f64>()
-            });
-            let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = z.iter().map(|s| (s - max).exp()).sum();
-            let log_sum = max + sum.ln();
-            loss += log_sum - z[y];
-            if let Some(g) = grad.as_deref_mut() {
-                for k in 0..3 {
-                    let d = ((z[k] - log_sum).exp() - if k == y { 1.0 } else { 0.0 }) / n;
-                    for &(i, v) in x {
-                        g[k * f + i as usize] += d * v as f64;
-                    }
-                    g[3 * f + k] += d;
-                }
-            }
-        }
-        let penalty = 1.0 / (self.c * n);
-        let squares: f64 = w[..3 * f].iter().map(|v| v * v).sum();
-        if let Some(g) = grad {
-            for (gi, wi) in g[..3 * f].iter_mut().zip(&w[..3 * f]) {
-                *gi += penalty * wi;
-            }
-        }
-        loss / n + 0.5 * penalty * squares
-    }
-
-    fn solve(
-        &self,
-        max_iters: u64,
-        on_iteration: &mut dyn FnMut(u64),
-    ) -> Result<(Vec<f32>, [f32; 3])> {
-        let tolerance = crate::model::solve::Tolerance {
-            grad: 1e-6,
-            cost: 1e-10,
-        };
-        let best = crate::model::solve::minimize(
-            vec![0.0f64; 3 * self.features + 3],
-            max_iters,
-            tolerance,
-            &|w, g| self.loss_and_gradient(w, g),
-            &mut || on_iteration(1),
-        )
-        .map_err(ModelError::NgramFit)?;
-        let f = self.features;
-        let weight = best[..3 * f].iter().map(|&v| v as f32).collect();
-        let bias = [
-            best[3 * f] as f32,
-            best[3 * f + 1] as f32,
-            best[3 * f + 2] as f32,
-        ];
-        Ok((weight, bias))
-    }
 }
 
 #[cfg(test)]
