@@ -142,22 +142,74 @@ pub fn rejects_path_of(
     }
 }
 
-/// Refuses a file to be written that is an input (under any name), before any work.
+/// A file a command is about to write, for [`check_written`].
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    /// What it is, for the message ("the output").
+    pub what: &'static str,
+    /// Where it goes.
+    pub path: &'a Path,
+    /// The flag that moves it, named in the message ("-o").
+    pub flag: &'static str,
+}
+
+/// Refuses, before any work, a file to be written that is an input (the same file under any
+/// name: a symlink, a hard link, `./x.csv`), or two written files that are one: writing would
+/// destroy the input or mix one file into another.
 ///
 /// # Errors
-/// The clash, naming both.
-pub fn check_written(inputs: &[String], written: &[(&str, &Path)]) -> Result<()> {
+/// The first clash, naming both files and the flag to change.
+pub fn check_written(inputs: &[String], written: &[Written]) -> Result<()> {
     for input in inputs.iter().filter(|i| *i != "-") {
-        for (what, path) in written {
-            if heihui::fs::same_file(Path::new(input), path) {
+        for w in written {
+            if heihui::fs::same_file(Path::new(input), w.path) {
                 bail!(
-                    "{what} {} is the input {input}: it would overwrite the input; choose another",
-                    path.display()
+                    "{} {} is the input {input}: it would overwrite the input; choose another {}",
+                    w.what,
+                    w.path.display(),
+                    w.flag
+                );
+            }
+        }
+    }
+    for (i, a) in written.iter().enumerate() {
+        for b in &written[i + 1..] {
+            if heihui::fs::same_file(a.path, b.path) {
+                bail!(
+                    "{} {} and {} {} are the same file: choose another {}",
+                    a.what,
+                    a.path.display(),
+                    b.what,
+                    b.path.display(),
+                    b.flag
                 );
             }
         }
     }
     Ok(())
+}
+
+/// The files a batch command writes: its output (`-o`, when given; `what` names it) and the
+/// rejects file.
+pub fn written_files<'a>(
+    what: &'static str,
+    output: Option<&'a Path>,
+    rejects: &'a Path,
+) -> Vec<Written<'a>> {
+    let mut written: Vec<Written> = output
+        .map(|path| Written {
+            what,
+            path,
+            flag: "-o",
+        })
+        .into_iter()
+        .collect();
+    written.push(Written {
+        what: "the rejects file",
+        path: rejects,
+        flag: "--rejects",
+    });
+    written
 }
 
 /// Which columns (or JSON fields) give a row's id, date and channel.

@@ -11,7 +11,7 @@ use heihui::Label;
 
 use super::args::{load_classifier, JsonArg, OutputArg};
 use super::batch::{self, InputArgs};
-use super::EXIT_FOUND_PROBLEMS;
+use super::exit_code;
 
 /// Find template complaints filed in waves: clusters of two or more near-duplicate texts
 /// (names, numbers, punctuation and sentence order may differ).
@@ -46,10 +46,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         );
     }
     let rejects = batch::rejects_path(&args.input, args.out.output.as_deref());
-    let mut written = vec![("the rejects file", rejects.as_path())];
-    if let Some(out) = &args.out.output {
-        written.insert(0, ("the campaign file", out.as_path()));
-    }
+    let written = batch::written_files("the campaign file", args.out.output.as_deref(), &rejects);
     batch::check_written(&args.input.inputs, &written)?;
     let mut campaigns = Campaigns::new(args.threshold);
     let classifier = load_classifier(&args.input.model, &args.input.corpus)?
@@ -94,11 +91,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             report.too_short
         );
     }
-    Ok(if totals.rejected > 0 {
-        ExitCode::from(EXIT_FOUND_PROBLEMS)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(exit_code(totals.rejected))
 }
 
 fn write_json(out: &mut dyn Write, report: &CampaignReport) -> Result<()> {

@@ -12,7 +12,7 @@ use heihui::Label;
 
 use super::args::{load_classifier, JsonArg, OutputArg};
 use super::batch::{self, InputArgs};
-use super::EXIT_FOUND_PROBLEMS;
+use super::exit_code;
 
 /// Find the contacts (phones, WeChat and QQ accounts, links) that recur across rows, and the
 /// groups of rows they link.
@@ -41,10 +41,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
     let rejects = batch::rejects_path(&args.input, args.out.output.as_deref());
-    let mut written = vec![("the rejects file", rejects.as_path())];
-    if let Some(out) = &args.out.output {
-        written.insert(0, ("the clue file", out.as_path()));
-    }
+    let written = batch::written_files("the clue file", args.out.output.as_deref(), &rejects);
     batch::check_written(&args.input.inputs, &written)?;
     let classifier = load_classifier(&args.input.model, &args.input.corpus)?.classifier;
     let (specs, mut inputs) = batch::open_inputs(
@@ -88,11 +85,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             report.rows_without_contacts
         );
     }
-    Ok(if totals.rejected > 0 {
-        ExitCode::from(EXIT_FOUND_PROBLEMS)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(exit_code(totals.rejected))
 }
 
 fn span_json(span: &Span) -> serde_json::Value {

@@ -13,7 +13,7 @@ use heihui::{Hmm, Label, Segmenter};
 
 use super::args::{JsonArg, OutputArg, QuietArg, TextColumnArg};
 use super::progress::{rows_bar, Progress};
-use super::{CorpusArg, EXIT_FOUND_PROBLEMS};
+use super::{exit_code, CorpusArg};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -241,11 +241,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                     findings.len() - errors
                 );
             }
-            Ok(if errors > 0 {
-                ExitCode::from(EXIT_FOUND_PROBLEMS)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_code(errors as u64))
         }
         Command::Stats {
             data,

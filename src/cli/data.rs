@@ -8,7 +8,7 @@ use anyhow::Result;
 use heihui::{data, Label};
 
 use super::args::{JsonArg, QuietArg, TextColumnArg};
-use super::EXIT_FOUND_PROBLEMS;
+use super::exit_code;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -105,9 +105,5 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             report.problems.len()
         );
     }
-    Ok(if report.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FOUND_PROBLEMS)
-    })
+    Ok(exit_code(report.problems.len() as u64))
 }

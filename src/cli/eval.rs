@@ -16,7 +16,7 @@ use heihui::Label;
 
 use super::args::{JsonArg, QuietArg, TextColumnArg};
 use super::progress::{rows_bar, Progress};
-use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
+use super::{exit_code, CorpusArg, ModelArg};
 
 /// Evaluate on labelled data: per-label precision, recall, F1, accuracy, macro and weighted
 /// F1 and the confusion matrix of corpus only, the n-gram model only, the transformer only
@@ -225,11 +225,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for reason in &failed {
         eprintln!("heihui: {reason}");
     }
-    Ok(if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_FOUND_PROBLEMS)
-    })
+    Ok(exit_code(failed.len() as u64))
 }
 
 fn breakdown_json(e: &Evaluation, by: Breakdown) -> serde_json::Value {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use heihui::input::Format;
 use heihui::output::{
     Explain, FormulaGuard, LabelWriter, OutputSettings, RejectWriter, RunSummary,
@@ -16,7 +16,7 @@ use heihui::Label;
 
 use super::args::{load_classifier, JsonArg, OutputArg, QuietArg, TextColumnArg};
 use super::progress::{LabelBar, Progress};
-use super::{CorpusArg, ModelArg, EXIT_FOUND_PROBLEMS};
+use super::{exit_code, CorpusArg, ModelArg};
 
 /// Label CSV, TSV or JSON-lines files or workbooks: every row comes out with label, confidence,
 /// probabilities, needs_review and the phrase hits; unreadable rows go to a rejects file.
@@ -113,46 +113,12 @@ fn rejects_path(args: &Args) -> PathBuf {
     )
 }
 
-/// Refuses an output or rejects path that is an input (the same file under any name: a
-/// symlink, a hard link, `./x.csv`), or the output and rejects being one file, before any work:
-/// writing would destroy the input or mix rejects into the output.
-fn check_paths(args: &Args) -> Result<()> {
-    let rejects = rejects_path(args);
-    let mut written: Vec<(&str, &Path)> = vec![("the rejects file", &rejects)];
-    if let Some(out) = &args.out.output {
-        written.insert(0, ("the output", out));
-    }
-    for input in args.inputs.iter().filter(|i| *i != "-") {
-        for (what, path) in &written {
-            if heihui::fs::same_file(Path::new(input), path) {
-                bail!(
-                    "{what} {} is the input {input}: it would overwrite the input; choose \
-                     another {}",
-                    path.display(),
-                    if *what == "the output" {
-                        "-o"
-                    } else {
-                        "--rejects"
-                    }
-                );
-            }
-        }
-    }
-    if let Some(out) = &args.out.output {
-        if heihui::fs::same_file(out, &rejects) {
-            bail!(
-                "the output {} and the rejects file {} are the same file: choose another --rejects",
-                out.display(),
-                rejects.display()
-            );
-        }
-    }
-    Ok(())
-}
-
 pub fn run(args: Args) -> Result<ExitCode> {
     let started = Instant::now();
-    check_paths(&args)?;
+    let rejects_file = rejects_path(&args);
+    let written =
+        super::batch::written_files("the output", args.out.output.as_deref(), &rejects_file);
+    super::batch::check_written(&args.inputs, &written)?;
     // Opened before any work, so that a bad -o or --rejects stops the run at once.
     let output = args
         .out
@@ -336,11 +302,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.mapper && !args.quiet.quiet && errors > rejected {
         eprintln!("heihui: {errors} error lines written in place of bad input lines");
     }
-    Ok(if rejected > 0 && !args.mapper {
-        ExitCode::from(EXIT_FOUND_PROBLEMS)
-    } else {
-        ExitCode::SUCCESS
-    })
+    // A mapper answers every line and exits 0: its error lines are the rejects.
+    Ok(exit_code(if args.mapper { 0 } else { rejected }))
 }
 
 /// Removes a rejects file left by an earlier run, when this run rejected nothing.

@@ -33,6 +33,16 @@ pub const EXIT_FOUND_PROBLEMS: u8 = 1;
 /// Exit code for a set-up error: missing corpus, unreadable file, bad arguments.
 pub const EXIT_SETUP: u8 = 2;
 
+/// The exit code of a run that did its work: [`EXIT_FOUND_PROBLEMS`] when it found any of
+/// `problems` (rows rejected, lint errors, failed checks), success when it found none.
+fn exit_code(problems: u64) -> ExitCode {
+    if problems > 0 {
+        ExitCode::from(EXIT_FOUND_PROBLEMS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// heihui finds the anti-collection (反催收) black and grey trade in Chinese complaint and
 /// chat text: debt-optimisation sales scripts and complaints used as leverage against lenders.
 #[derive(Debug, Parser)]

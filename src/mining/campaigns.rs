@@ -5,10 +5,14 @@
 //! by union-find, so a cluster is every row reachable through verified pairs.
 //!
 //! Memory: one signature ([`PERMUTATIONS`] x 4 bytes) and one entry per band per row that
-//! has a signature, plus the row's id and label, and one example text per cluster.
+//! has a signature, plus the row's id and label, and one example text per cluster. A band
+//! table's entry is only the row's index (4 bytes): its key is recomputed from that row's
+//! signature when a lookup lands on it, so the tables cost a quarter of a key-and-row map.
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
+
+use hashbrown::HashTable;
 
 use super::minhash::{similarity, MinHasher, Signature, PERMUTATIONS};
 use super::{LabelCounts, RowRef, Span, UnionFind};
@@ -30,8 +34,10 @@ pub const EXAMPLE_CHARS: usize = 200;
 pub struct Campaigns {
     hasher: MinHasher,
     threshold: f64,
-    /// Per band: band key -> the first row that had it.
-    tables: Vec<HashMap<u64, u32>>,
+    /// Per band: the first row that had each band key, found by the key (which is already a
+    /// mixed hash, so it is the table's hash too) and told apart by recomputing the key from
+    /// the row's signature.
+    tables: Vec<HashTable<u32>>,
     /// Signatures of rows 0.., flat.
     signatures: Vec<u32>,
     rows: Vec<(RowRef, Label)>,
@@ -82,7 +88,7 @@ impl Campaigns {
         Campaigns {
             hasher,
             threshold,
-            tables: vec![HashMap::new(); bands],
+            tables: (0..bands).map(|_| HashTable::new()).collect(),
             signatures: Vec::new(),
             rows: Vec::new(),
             sets: UnionFind::default(),
@@ -108,20 +114,23 @@ impl Campaigns {
         let mut checked: Vec<u32> = Vec::new();
         let keys: Vec<(usize, u64)> = self.hasher.band_keys(sig).collect();
         for (band, key) in keys {
-            match self.tables[band].get(&key) {
+            let (hasher, signatures) = (&self.hasher, &self.signatures);
+            let held = |row: &u32| hasher.band_key(signature_of(signatures, *row), band) == key;
+            match self.tables[band].find(key, held) {
                 Some(&other) => {
                     if checked.contains(&other) {
                         continue;
                     }
                     checked.push(other);
-                    let theirs = &self.signatures
-                        [other as usize * PERMUTATIONS..(other as usize + 1) * PERMUTATIONS];
-                    if similarity(sig, theirs) >= self.threshold {
+                    if similarity(sig, signature_of(&self.signatures, other)) >= self.threshold {
                         self.join(other, at, text);
                     }
                 }
                 None => {
-                    self.tables[band].insert(key, at);
+                    let (hasher, signatures) = (&self.hasher, &self.signatures);
+                    self.tables[band].insert_unique(key, at, |row| {
+                        hasher.band_key(signature_of(signatures, *row), band)
+                    });
                 }
             }
         }
@@ -192,6 +201,12 @@ impl Campaigns {
             too_short: self.unsigned,
         }
     }
+}
+
+/// Row `row`'s signature in the flat store.
+fn signature_of(signatures: &[u32], row: u32) -> &[u32] {
+    let at = row as usize * PERMUTATIONS;
+    &signatures[at..at + PERMUTATIONS]
 }
 
 #[cfg(test)]

@@ -75,15 +75,14 @@ impl MinHasher {
 
     /// One key per band: the band's number and a hash of its rows.
     pub fn band_keys<'a>(&'a self, sig: &'a [u32]) -> impl Iterator<Item = (usize, u64)> + 'a {
-        sig.chunks(self.rows)
-            .take(self.bands)
-            .enumerate()
-            .map(|(band, rows)| {
-                let h = rows
-                    .iter()
-                    .fold(mix(band as u64 + 1), |h, &r| mix(h ^ r as u64));
-                (band, h)
-            })
+        (0..self.bands).map(|band| (band, self.band_key(sig, band)))
+    }
+
+    /// Band `band`'s key of `sig`: a hash of the band's number and its rows.
+    pub fn band_key(&self, sig: &[u32], band: usize) -> u64 {
+        sig[band * self.rows..(band + 1) * self.rows]
+            .iter()
+            .fold(mix(band as u64 + 1), |h, &r| mix(h ^ r as u64))
     }
 
     /// The band keys as text, `b<band>:<hex>`, for grouping elsewhere.

@@ -5,7 +5,7 @@
 //! early stopping; deterministic for a given seed.
 
 use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, D};
@@ -14,25 +14,24 @@ use serde::Serialize;
 
 pub mod augment;
 mod card;
+mod checkpoint;
+mod finish;
 mod schedule;
 
-use card::write_results;
+use checkpoint::{copy_transformer, count_parameters, init_weights, write_model_dir};
+use finish::{finish, Finished};
 use schedule::{class_weights, learning_rate, length_bucketed_batches};
 
-use crate::classifier::Classifier;
 use crate::corpus::Corpus;
-use crate::data::{read_labeled_column, Example};
+use crate::data::read_labeled_column;
 use crate::decide::Decision;
 use crate::encode::{load_chars, Encoder};
-use crate::error::{Error, ModelError, Result, TrainError};
-use crate::eval::tune::{cross_validate_stack, tune, Components, FoldScores};
-use crate::eval::{evaluate, Evaluation, Metrics};
+use crate::error::{Result, TrainError};
+use crate::eval::tune::FoldScores;
+use crate::eval::{Evaluation, Metrics};
 use crate::labels::Label;
-use crate::matcher::Matcher;
-use crate::model::ngram::{NgramModel, NgramSettings};
-use crate::model::{
-    candle_error, BertClassifier, Config, Mode, Model, ModelSize, Pooling, Reading,
-};
+use crate::model::ngram::NgramSettings;
+use crate::model::{candle_error, BertClassifier, Config, Mode, Model, ModelSize, Pooling};
 use crate::normalize::normalize;
 use crate::rng::Rng;
 use crate::train::augment::Augmenter;
@@ -306,110 +305,6 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
     )
 }
 
-/// What the transformer's training left for the rest of the run.
-struct Finished {
-    started: Instant,
-    epochs_run: usize,
-    best_epoch: usize,
-    parameters: usize,
-    dev_curve: Vec<f64>,
-    config: Config,
-}
-
-/// Fits the n-gram model, tunes the decision on dev, evaluates, and writes the results
-/// beside the transformer's weights in `settings.out`.
-fn finish(
-    settings: &TrainSettings,
-    observer: &mut dyn TrainObserver,
-    corpus: &Corpus,
-    train_rows: &[Example],
-    normalized_train: &[String],
-    dev_rows: &[Example],
-    done: Finished,
-) -> Result<TrainReport> {
-    let weights_path = settings.out.join("model.safetensors");
-    let ngram_started = Instant::now();
-    let texts: Vec<&str> = normalized_train.iter().map(String::as_str).collect();
-    let labels: Vec<Label> = train_rows.iter().map(|e| e.label).collect();
-    let ngram = NgramModel::fit(&texts, &labels, &settings.ngram, &mut |_| {
-        observer.ngram_step()
-    })?;
-    ngram.save(&settings.out)?;
-    let ngram_seconds = ngram_started.elapsed().as_secs_f64();
-    let pooling = choose_pooling(&settings.out, dev_rows)?;
-    let model = Model::load(&settings.out)?;
-    let classifier = Classifier::from_parts(
-        Matcher::new(corpus)?,
-        model,
-        Some(ngram),
-        Decision::default(),
-    )
-    .every_model();
-    let provisional = evaluate(&classifier, dev_rows, 64, |_| {})?;
-    let tuning_rows = provisional.tuning_rows();
-    let (decision, _) = tune(&tuning_rows)?;
-    let stack_cv = if decision.stack.is_some() {
-        Some((
-            cross_validate_stack(&tuning_rows, Components::All, 5, settings.seed)?,
-            cross_validate_stack(
-                &tuning_rows,
-                Components::WithoutTransformer,
-                5,
-                settings.seed,
-            )?,
-        ))
-    } else {
-        None
-    };
-    let dev = provisional.redecide(&decision);
-    let (matcher, model, ngram, _) = classifier.into_parts();
-    let classifier = Classifier::from_parts(matcher, model, ngram, decision.clone()).every_model();
-    let test = match &settings.test {
-        Some(path) => {
-            let rows = read_labeled_column(path, &settings.text_column)?;
-            Some(evaluate(&classifier, &rows, 64, |_| {})?)
-        }
-        None => None,
-    };
-    let Finished {
-        started,
-        epochs_run,
-        best_epoch,
-        parameters,
-        dev_curve,
-        config,
-    } = done;
-    let model_bytes = std::fs::metadata(&weights_path)
-        .map(|m| m.len())
-        .unwrap_or(0);
-    let report = TrainReport {
-        epochs_run,
-        best_epoch,
-        parameters,
-        model_bytes,
-        seconds: started.elapsed().as_secs_f64(),
-        dev_curve,
-        dev,
-        test,
-        decision: decision.clone(),
-        stack_cv,
-        ngram_seconds,
-        pooling,
-    };
-    // The best weights are already in place; the run's results go beside them, each file
-    // written atomically.
-    write_results(
-        &settings.out,
-        &decision,
-        settings,
-        &config,
-        &report,
-        train_rows.len(),
-        dev_rows.len(),
-    )?;
-    Ok(report)
-}
-
 /// One window per row to train on: the only one, or, for a text read as several, the window
 /// the current model finds least likely to be normal. It is the window that max pooling lets
 /// decide at inference, so training sees long texts the way they are read (for a trade text,
@@ -471,144 +366,4 @@ fn train_step(
     let loss = ((nll * &weights)?.sum_all()? / weights.sum_all()?.to_scalar::<f32>()? as f64)?;
     optimizer.backward_step(&loss)?;
     loss.to_scalar::<f32>()
-}
-
-/// Initial weights as transformers draws them: normal(0, initializer_range) for weight
-/// matrices and embeddings, ones and zeros for layer norms, zeros for biases. Names are
-/// visited in sorted order so the same seed gives the same weights.
-fn init_weights(varmap: &VarMap, config: &Config, rng: &mut Rng) -> candle_core::Result<()> {
-    let data = varmap.data().lock().expect("not poisoned");
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    for name in names {
-        let var = &data[name];
-        let shape = var.shape().clone();
-        let n = shape.elem_count();
-        let values: Vec<f32> = if name.ends_with("LayerNorm.weight") {
-            vec![1.0; n]
-        } else if name.ends_with(".bias") {
-            vec![0.0; n]
-        } else {
-            (0..n)
-                .map(|_| (rng.normal() * config.initializer_range) as f32)
-                .collect()
-        };
-        var.set(&Tensor::from_vec(values, shape, &Device::Cpu)?)?;
-    }
-    Ok(())
-}
-
-/// Writes a checkpoint atomically ([`crate::fs::AtomicDir`]): config, tokenizer, weights and
-/// the default decision into a temporary directory beside `out`, then swapped in for it.
-/// Results of an earlier run in `out` (card, metrics) go with it: they described other weights.
-fn write_model_dir(out: &Path, config: &Config, encoder: &Encoder, varmap: &VarMap) -> Result<()> {
-    let dir = crate::fs::AtomicDir::create(out)?;
-    let tmp = dir.path();
-    let write = |file: &str, text: String| -> Result<()> {
-        let path = tmp.join(file);
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))
-    };
-    write(
-        "config.json",
-        serde_json::to_string_pretty(config).expect("config serialises") + "\n",
-    )?;
-    encoder.save(&tmp.join("tokenizer.json"))?;
-    // So that transformers' AutoTokenizer knows the special tokens and the length.
-    write(
-        "tokenizer_config.json",
-        serde_json::to_string_pretty(&serde_json::json!({
-            "tokenizer_class": "PreTrainedTokenizerFast",
-            "do_lower_case": true,
-            "unk_token": "[UNK]",
-            "pad_token": "[PAD]",
-            "cls_token": "[CLS]",
-            "sep_token": "[SEP]",
-            "mask_token": "[MASK]",
-            "model_max_length": encoder.max_len(),
-        }))
-        .expect("plain JSON")
-            + "\n",
-    )?;
-    crate::model::save_safetensors(varmap, &tmp.join("model.safetensors"))?;
-    Decision::default().save(&tmp.join("decision.json"))?;
-    dir.commit()
-}
-
-/// For a model that reads long texts as windows, the pooling (mean or max) with the better
-/// transformer macro-F1 on dev, written into `config.json`; max on a tie.
-fn choose_pooling(out: &Path, dev_rows: &[Example]) -> Result<Option<(Pooling, f64, f64)>> {
-    let model = Model::load(out)?;
-    let Reading::Windows { .. } = model.config().reading() else {
-        return Ok(None);
-    };
-    let read: Vec<Vec<Vec<u32>>> = dev_rows
-        .iter()
-        .map(|e| model.read(normalize(&e.text).as_str()))
-        .collect();
-    let f1 = |pooling| -> Result<f64> {
-        let p = model.probabilities_pooled(&read, 64, pooling)?;
-        Ok(Metrics::from_pairs(
-            dev_rows
-                .iter()
-                .zip(&p)
-                .map(|(e, p)| (e.label, crate::model::argmax(p))),
-        )
-        .macro_f1)
-    };
-    let (max, mean) = (f1(Pooling::Max)?, f1(Pooling::Mean)?);
-    let pooling = if mean > max {
-        Pooling::Mean
-    } else {
-        Pooling::Max
-    };
-    let mut config = model.config().clone();
-    config.heihui_pooling = Some(pooling);
-    let path = out.join("config.json");
-    crate::fs::write_atomic(
-        &path,
-        (serde_json::to_string_pretty(&config).expect("config serialises") + "\n").as_bytes(),
-    )?;
-    Ok(Some((pooling, max, mean)))
-}
-
-/// The transformer's files, copied from `from` into `to` (nothing to do when they are one
-/// folder).
-fn copy_transformer(from: &Path, to: &Path) -> Result<()> {
-    let same = match (std::fs::canonicalize(from), std::fs::canonicalize(to)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if same {
-        return Ok(());
-    }
-    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
-    for file in [
-        "config.json",
-        "tokenizer.json",
-        "tokenizer_config.json",
-        "model.safetensors",
-    ] {
-        let source = from.join(file);
-        if !source.exists() && file == "tokenizer_config.json" {
-            continue;
-        }
-        let bytes = std::fs::read(&source).map_err(|e| Error::io(&source, e))?;
-        crate::fs::write_atomic(&to.join(file), &bytes)?;
-    }
-    Ok(())
-}
-
-/// Elements in every tensor of a safetensors file.
-fn count_parameters(path: &Path) -> Result<usize> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let tensors =
-        safetensors::SafeTensors::deserialize(&bytes).map_err(|e| ModelError::Invalid {
-            path: path.to_path_buf(),
-            message: format!("not a safetensors file: {e}"),
-        })?;
-    Ok(tensors
-        .tensors()
-        .iter()
-        .map(|(_, t)| t.shape().iter().product::<usize>())
-        .sum())
 }

@@ -117,6 +117,32 @@ fn clues_refuses_an_output_that_is_an_input() {
 }
 
 #[test]
+fn clues_refuses_a_rejects_file_that_is_its_output() {
+    let dir = scratch("clues_rejects_clash");
+    let input = dir.join("in.csv");
+    std::fs::write(&input, ROWS).unwrap();
+    let out = dir.join("out.csv");
+    let out = out.to_str().unwrap();
+    let o = run(&[
+        "clues",
+        input.to_str().unwrap(),
+        "-o",
+        out,
+        "--rejects",
+        out,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).trim_end(),
+        format!(
+            "heihui: the clue file {out} and the rejects file {out} are the same file: choose \
+             another --rejects"
+        )
+    );
+    assert!(!dir.join("out.csv").exists(), "nothing written");
+}
+
+#[test]
 fn clues_without_an_id_column_uses_line_numbers_and_counts_rejects() {
     let o = run_stdin(
         &[
