@@ -381,6 +381,8 @@ mod tests {
             kind: HitKind::Exact,
             start: 0,
             end: 1,
+            start_char: 0,
+            end_char: 1,
             text: "x".into(),
         }
     }

@@ -39,6 +39,16 @@ pub const MAX_INTERFERENCE_RUN: usize = 4;
 const AMBIGUOUS_TRADITIONAL: &[char] =
     &['乾', '瞭', '於', '夥', '餘', '甦', '藉', '著', '覆', '麼'];
 
+/// The character offsets of the byte range `bytes` of `text`: counted in Unicode scalar
+/// values, as Python's `str` indexes (Java and JavaScript index UTF-16 units instead, where an
+/// emoji counts two). Spans in output carry both, so no reader has to convert.
+///
+/// `bytes` must lie on character boundaries of `text`, as every span heihui reports does.
+pub fn char_span(text: &str, bytes: Range<usize>) -> Range<usize> {
+    let start = text[..bytes.start].chars().count();
+    start..start + text[bytes].chars().count()
+}
+
 /// Text in canonical form with a map back to the original.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {

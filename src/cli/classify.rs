@@ -17,7 +17,7 @@ use super::{inputs, CorpusArg, ModelArg};
 /// phrase hit highlighted and named.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "JSON lines: one object per text: label, confidence, combined and model-only probabilities, needs_review, hits, contacts, reason.\n\nExamples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
+    after_help = "JSON lines: one object per text: label, confidence, combined and model-only probabilities, needs_review, hits, contacts, reason. Hit and contact spans: start/end count UTF-8 bytes, start_char/end_char characters (Unicode scalar values, as Python's str indexes).\n\nExamples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
 heihui classify --json < texts.txt"
 )]
 pub struct Args {

@@ -25,6 +25,8 @@ use super::{exit_code, CorpusArg, ModelArg};
     after_help = "Input: UTF-8 (with or without BOM), GB18030/GBK and UTF-16 (with or \
 without BOM) are detected; workbooks (.xlsx, .xls, .ods) are known by their first bytes; LF, CRLF and a lone CR end lines; the delimiter is detected; the text column is found by name (text, content, 内容, \
 投诉内容, 文本, message, ...) or named with --text-column.\n\n\
+JSON lines: hit and contact spans give start/end in UTF-8 bytes and start_char/end_char in \
+characters (Unicode scalar values, as Python's str indexes) of the original text.\n\n\
 Exit codes: 0 every row labelled; 1 some rows rejected (see the rejects file); 2 set-up error.\n\n\
 Examples:\n  heihui label examples/complaints.csv -o labelled.csv --excel\n  \
 heihui label a.csv b.csv --explain > labelled.csv\n  \

@@ -13,8 +13,10 @@ use super::{inputs, CorpusArg};
 /// traditional characters, full-width letters, pinyin).
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "JSON lines: one object per input: text, normalized, hits (phrase, category, weight, kind, start, end, text).\n\nEach hit shows the phrase, its category and weight, how it matched \
-(exact, evasion, variant, pinyin), its byte span in the original text and that text.\n\n\
+    after_help = "JSON lines: one object per input: text, normalized, hits (phrase, category, weight, kind, start, end, start_char, end_char, text).\n\n\
+Each hit shows the phrase, its category and weight, how it matched (exact, evasion, variant, \
+pinyin), its span in the original text and that text. Spans: start/end count UTF-8 bytes, \
+start_char/end_char characters (Unicode scalar values, as Python's str indexes).\n\n\
 Examples:\n  heihui match '停*息 挂.账 找我，薇信 zwyh888'\n  heihui match --json < texts.txt"
 )]
 pub struct Args {

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use heihui::normalize::char_span;
 use heihui::{normalize, Corpus, Hmm, Segmenter};
 
 use super::args::{JsonArg, QuietArg};
@@ -12,7 +13,7 @@ use super::{inputs, CorpusArg};
 /// Cut texts into words with jieba, after normalisation, with corpus phrases kept whole.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "JSON lines: one object per input: text, normalized, tokens (with byte spans in normalized).\n\nExamples:\n  heihui segment 专业停息挂账，加V详聊\n  heihui segment --json < texts.txt"
+    after_help = "JSON lines: one object per input: text, normalized, tokens with their spans in normalized: start/end in UTF-8 bytes, start_char/end_char in characters (Unicode scalar values, as Python indexes).\n\nExamples:\n  heihui segment 专业停息挂账，加V详聊\n  heihui segment --json < texts.txt"
 )]
 pub struct Args {
     /// Texts to cut; one per line on standard input when none are given
@@ -41,7 +42,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if args.json.json {
             let tokens: Vec<_> = tokens
                 .iter()
-                .map(|t| serde_json::json!({"word": t.word, "start": t.start, "end": t.end}))
+                .map(|t| {
+                    let chars = char_span(normalized.as_str(), t.start..t.end);
+                    serde_json::json!({
+                        "word": t.word,
+                        "start": t.start,
+                        "end": t.end,
+                        "start_char": chars.start,
+                        "end_char": chars.end,
+                    })
+                })
                 .collect();
             let line = serde_json::json!({
                 "text": text,

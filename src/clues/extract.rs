@@ -210,11 +210,14 @@ impl<'a> Scan<'a> {
 
     fn push(&mut self, kind: ContactKind, value: String, range: Range<usize>) {
         let span = self.original_span(range);
+        let chars = crate::normalize::char_span(self.original, span.clone());
         self.out.push(Contact {
             kind,
             value,
             start: span.start,
             end: span.end,
+            start_char: chars.start,
+            end_char: chars.end,
         });
     }
 

@@ -86,6 +86,11 @@ pub struct Contact {
     pub start: usize,
     /// Byte offset in the original text one past its end.
     pub end: usize,
+    /// Character offset in the original text where it starts (see
+    /// [`crate::normalize::char_span`]).
+    pub start_char: usize,
+    /// Character offset in the original text one past its end.
+    pub end_char: usize,
 }
 
 /// Contacts in one compact cell: `kind:value; ...`.

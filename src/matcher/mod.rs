@@ -67,6 +67,11 @@ pub struct Hit {
     pub start: usize,
     /// Byte offset in the original text one past its end.
     pub end: usize,
+    /// Character offset in the original text where the hit starts (see
+    /// [`crate::normalize::char_span`]).
+    pub start_char: usize,
+    /// Character offset in the original text one past its end.
+    pub end_char: usize,
     /// The original text of the hit.
     pub text: String,
 }
@@ -197,13 +202,13 @@ impl Matcher {
             } else {
                 HitKind::Evasion
             };
-            hits.push(hit(phrase, kind, span, found));
+            hits.push(hit(phrase, kind, original, span));
         }
         if !self.pinyin.is_empty() {
             for (range, phrase) in self.pinyin_hits(text) {
                 let span = normalized.original_span(range);
                 let phrase = &self.phrases[phrase];
-                hits.push(hit(phrase, HitKind::Pinyin, span.clone(), &original[span]));
+                hits.push(hit(phrase, HitKind::Pinyin, original, span));
             }
             hits.sort_by_key(|h| (h.start, h.end));
         }
@@ -221,15 +226,18 @@ impl Matcher {
     }
 }
 
-fn hit(phrase: &Phrase, kind: HitKind, span: Range<usize>, found: &str) -> Hit {
+fn hit(phrase: &Phrase, kind: HitKind, original: &str, span: Range<usize>) -> Hit {
+    let chars = crate::normalize::char_span(original, span.clone());
     Hit {
         phrase: phrase.text.clone(),
         category: phrase.category,
         weight: phrase.weight,
         kind,
+        start_char: chars.start,
+        end_char: chars.end,
+        text: original[span.clone()].to_string(),
         start: span.start,
         end: span.end,
-        text: found.to_string(),
     }
 }
 

@@ -254,6 +254,8 @@ mod tests {
             value: value.into(),
             start: 0,
             end: 1,
+            start_char: 0,
+            end_char: 1,
         }
     }
 

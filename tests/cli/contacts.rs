@@ -25,9 +25,17 @@ fn label_jsonl_lists_contacts_with_original_spans() {
     let contacts = v["contacts"].as_array().unwrap();
     assert_eq!(contacts.len(), 2, "{v}");
     let at = text.find("138").unwrap();
+    let at_char = text[..at].chars().count();
     assert_eq!(
         contacts[1],
-        serde_json::json!({"kind": "phone", "value": "13800001234", "start": at, "end": text.len()})
+        serde_json::json!({
+            "kind": "phone",
+            "value": "13800001234",
+            "start": at,
+            "end": text.len(),
+            "start_char": at_char,
+            "end_char": text.chars().count(),
+        })
     );
     let w = text.find("Tingxi").unwrap();
     assert_eq!(contacts[0]["kind"], "wechat");

@@ -22,5 +22,6 @@ mod model_checks;
 mod report;
 mod shell;
 mod snapshots;
+mod spans;
 mod terminal;
 mod xlsx;
