@@ -53,11 +53,23 @@ pub fn char_span(text: &str, bytes: Range<usize>) -> Range<usize> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {
     text: String,
-    /// Byte offset in `text` of each normalised character, plus `text.len()` at the end.
-    starts: Vec<usize>,
-    /// Byte span in the original text of each normalised character.
-    origin: Vec<(usize, usize)>,
+    /// Where stretches of `text` come from, in text order: one anchor per stretch that
+    /// maps byte for byte (most text: ASCII, CJK, characters simplified to one of the same
+    /// length), one per character otherwise. A per-character map would take 24 bytes for
+    /// every byte of ASCII text.
+    anchors: Vec<Anchor>,
     original_len: usize,
+}
+
+/// Where the normalised text from byte `norm` on comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Anchor {
+    norm: usize,
+    orig: usize,
+    /// `Some(end)`: the one character at `norm` comes from `orig..end`. `None`: every
+    /// character up to the next anchor comes from the original bytes at the same distance
+    /// from `orig`, of its own length.
+    orig_end: Option<usize>,
 }
 
 impl Normalized {
@@ -70,29 +82,61 @@ impl Normalized {
     /// produced it. Ranges that do not fall on character boundaries are widened to them; an
     /// empty range maps to an empty range at the matching position.
     pub fn original_span(&self, range: Range<usize>) -> Range<usize> {
-        if self.origin.is_empty() {
+        let Some(last_char) = self.char_start(self.text.len().saturating_sub(1)) else {
             return 0..0;
-        }
-        let first = self.char_index_at(range.start);
+        };
         if range.end <= range.start {
             let at = self
-                .origin
-                .get(first)
-                .map_or(self.original_len, |span| span.0);
+                .char_start(range.start)
+                .map_or(self.original_len, |at| self.span_of(at).start);
             return at..at;
         }
-        let last = self.char_index_at(range.end - 1);
-        let start = self.origin[first.min(self.origin.len() - 1)].0;
-        let end = self.origin[last.min(self.origin.len() - 1)].1;
+        let first = self.char_start(range.start).unwrap_or(last_char);
+        let last = self.char_start(range.end - 1).unwrap_or(last_char);
+        let start = self.span_of(first).start;
+        let end = self.span_of(last).end;
         start..end.max(start)
     }
 
-    /// The index of the character containing normalised byte `byte` (or one past the last).
-    fn char_index_at(&self, byte: usize) -> usize {
-        match self.starts.binary_search(&byte) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
+    /// The start of the character holding normalised byte `byte`; `None` past the end.
+    fn char_start(&self, mut byte: usize) -> Option<usize> {
+        if byte >= self.text.len() {
+            return None;
         }
+        while !self.text.is_char_boundary(byte) {
+            byte -= 1;
+        }
+        Some(byte)
+    }
+
+    /// The original bytes of the character starting at normalised byte `at`.
+    fn span_of(&self, at: usize) -> Range<usize> {
+        let anchor = self.anchors[self.anchors.partition_point(|a| a.norm <= at) - 1];
+        match anchor.orig_end {
+            Some(end) => anchor.orig..end,
+            None => {
+                let start = anchor.orig + (at - anchor.norm);
+                let len = self.text[at..].chars().next().map_or(0, char::len_utf8);
+                start..start + len
+            }
+        }
+    }
+
+    /// Appends one normalised character.
+    fn push(&mut self, piece: Piece) {
+        let (at, (start, end)) = (self.text.len(), piece.from);
+        let same_length = end - start == piece.ch.len_utf8();
+        let continues = self.anchors.last().is_some_and(|a| {
+            a.orig_end.is_none() && a.orig + (at - a.norm) == start && same_length
+        });
+        if !continues {
+            self.anchors.push(Anchor {
+                norm: at,
+                orig: start,
+                orig_end: (!same_length).then_some(end),
+            });
+        }
+        self.text.push(piece.ch);
     }
 }
 
@@ -104,61 +148,148 @@ struct Piece {
 }
 
 /// Normalises `input`. Never panics; runs in time linear in `input`.
+///
+/// A long text is normalised a stretch of about [`STRETCH`] bytes at a time, cut where
+/// no step looks across the cut (see [`quiet`]), so that memory beyond the result stays
+/// small whatever the text's size, and the result is the same as in one go.
 pub fn normalize(input: &str) -> Normalized {
-    let pieces = fold_forms(input);
-    let pieces = to_simplified(pieces);
-    let pieces = drop_interference(pieces);
-    let pieces = canonical_contact_numbers(pieces);
     let mut out = Normalized {
         text: String::with_capacity(input.len()),
-        starts: Vec::with_capacity(pieces.len() + 1),
-        origin: Vec::with_capacity(pieces.len()),
+        anchors: Vec::new(),
         original_len: input.len(),
     };
-    for piece in pieces {
-        out.starts.push(out.text.len());
-        out.text.push(piece.ch);
-        out.origin.push(piece.from);
+    // Step 3 runs on the whole text or not at all, as in one go.
+    let simplify = has_cjk(input);
+    let mut start = 0;
+    while start < input.len() {
+        let end = stretch_end(input, start);
+        let pieces = fold_forms(&input[start..end], start);
+        let pieces = if simplify {
+            to_simplified(pieces)
+        } else {
+            pieces
+        };
+        let pieces = drop_interference(pieces);
+        for piece in canonical_contact_numbers(pieces) {
+            out.push(piece);
+        }
+        start = end;
     }
-    out.starts.push(out.text.len());
+    out.text.shrink_to_fit();
+    out.anchors.shrink_to_fit();
     out
 }
 
-/// Steps 1 and 2: drop format characters, fold compatibility forms and case.
-fn fold_forms(input: &str) -> Vec<Piece> {
+/// How much text is normalised at a time.
+const STRETCH: usize = 256 << 10;
+
+/// A stretch with no quiet place to cut is cut here anyway, so that memory stays bounded
+/// (only a text with no plain letter or CJK character in a megabyte gets there).
+const MAX_STRETCH: usize = 4 << 20;
+
+/// Where the stretch of `input` from `start` ends: the end of the text, or the middle of
+/// the first six quiet characters in a row after [`STRETCH`] bytes.
+fn stretch_end(input: &str, start: usize) -> usize {
+    if input.len() - start <= STRETCH {
+        return input.len();
+    }
+    let mut from = start + STRETCH;
+    while !input.is_char_boundary(from) {
+        from += 1;
+    }
+    let mut run: Vec<usize> = Vec::with_capacity(6);
+    for (i, ch) in input[from..].char_indices() {
+        let at = from + i;
+        if at - start > MAX_STRETCH {
+            return at;
+        }
+        if !quiet(ch) {
+            run.clear();
+            continue;
+        }
+        run.push(at);
+        if run.len() == 6 {
+            return run[3];
+        }
+    }
+    input.len()
+}
+
+/// A character no step changes or looks across when three of them stand on each side of
+/// a cut: a plain ASCII letter, a clause boundary, or a common CJK character that is not a
+/// numeral digit and that no context turns simplified (steps 3 to 5 look at most three
+/// characters around one that changes, or along runs of digits and symbols).
+fn quiet(ch: char) -> bool {
+    if ch.is_ascii_alphabetic() || is_boundary(ch) {
+        return true;
+    }
+    if !is_common_cjk(ch) || digit_value(ch).is_some() || AMBIGUOUS_TRADITIONAL.contains(&ch) {
+        return false;
+    }
+    // Characters the converter turns simplified only in some words.
+    if matches!(
+        ch,
+        '藉' | '著' | '苧' | '闔' | '鍾' | '讎' | '畫' | '兒' | '麽' | '幺'
+    ) {
+        return false;
+    }
+    let mut one = [0u8; 4];
+    fast2s::convert(ch.encode_utf8(&mut one)).starts_with(ch)
+}
+
+/// Whether step 2 leaves any CJK character in `input` (step 3 runs only then).
+fn has_cjk(input: &str) -> bool {
+    let mut found = false;
+    for (at, ch) in input.char_indices() {
+        fold_char(at, ch, &mut |p: Piece| found |= is_cjk(p.ch));
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
+/// Steps 1 and 2 on a stretch of text starting at byte `base` of the original.
+fn fold_forms(input: &str, base: usize) -> Vec<Piece> {
     let mut pieces = Vec::with_capacity(input.len() / 2 + 1);
     for (at, ch) in input.char_indices() {
-        let from = (at, at + ch.len_utf8());
-        if is_format(ch) {
-            continue;
-        }
-        if ch.is_ascii() {
-            pieces.push(Piece {
-                ch: ch.to_ascii_lowercase(),
-                from,
-            });
-            continue;
-        }
-        // CJK punctuation stays as it is: NFKC would turn the full-width comma into an ASCII
-        // comma, which reads as interference rather than a clause boundary.
-        if is_common_cjk(ch) || is_boundary(ch) {
-            pieces.push(Piece { ch, from });
-            continue;
-        }
-        if let Some(letter) = unfolded_letter(ch) {
-            pieces.push(Piece { ch: letter, from });
-            continue;
-        }
-        decompose_compatible(ch, |folded| {
-            if is_format(folded) {
-                return;
-            }
-            for lower in folded.to_lowercase() {
-                pieces.push(Piece { ch: lower, from });
-            }
-        });
+        fold_char(base + at, ch, &mut |p| pieces.push(p));
     }
     pieces
+}
+
+/// Steps 1 and 2 for one character at byte `at`: drop format characters, fold
+/// compatibility forms and case.
+fn fold_char(at: usize, ch: char, push: &mut impl FnMut(Piece)) {
+    let from = (at, at + ch.len_utf8());
+    if is_format(ch) {
+        return;
+    }
+    if ch.is_ascii() {
+        push(Piece {
+            ch: ch.to_ascii_lowercase(),
+            from,
+        });
+        return;
+    }
+    // CJK punctuation stays as it is: NFKC would turn the full-width comma into an ASCII
+    // comma, which reads as interference rather than a clause boundary.
+    if is_common_cjk(ch) || is_boundary(ch) {
+        push(Piece { ch, from });
+        return;
+    }
+    if let Some(letter) = unfolded_letter(ch) {
+        push(Piece { ch: letter, from });
+        return;
+    }
+    decompose_compatible(ch, |folded| {
+        if is_format(folded) {
+            return;
+        }
+        for lower in folded.to_lowercase() {
+            push(Piece { ch: lower, from });
+        }
+    });
 }
 
 /// Letters that NFKC leaves alone but that read as plain Latin letters: negative circled and
@@ -176,9 +307,6 @@ fn unfolded_letter(ch: char) -> Option<char> {
 
 /// Step 3: traditional to simplified, one character for one character.
 fn to_simplified(mut pieces: Vec<Piece>) -> Vec<Piece> {
-    if !pieces.iter().any(|p| is_cjk(p.ch)) {
-        return pieces;
-    }
     let text: String = pieces.iter().map(|p| p.ch).collect();
     let converted: Vec<char> = fast2s::convert(&text).chars().collect();
     if converted.len() != pieces.len() {
@@ -449,6 +577,29 @@ mod tests {
     }
 
     #[test]
+    fn long_texts_normalise_as_in_one_go() {
+        let unit =
+            "債務優化，乾淨的衣服 停*息 挂.账 一三八 0000 1234 ＶＸ１３８ 共 10 000 元\u{200B}㈤";
+        let input = unit.repeat(3 * STRETCH / unit.len());
+        let mut one_go = Normalized {
+            original_len: input.len(),
+            ..Normalized::default()
+        };
+        let pieces = drop_interference(to_simplified(fold_forms(&input, 0)));
+        for piece in canonical_contact_numbers(pieces) {
+            one_go.push(piece);
+        }
+        assert_eq!(normalize(&input), one_go);
+    }
+
+    #[test]
+    fn plain_text_keeps_one_anchor_not_one_per_character() {
+        let n = normalize(&"please call me about the loan 停息挂账 ".repeat(30_000));
+        assert_eq!(n.anchors.len(), 1);
+        assert_eq!(n.original_span(7..11), 7..11);
+    }
+
+    #[test]
     fn dropped_characters_keep_neighbours_in_place() {
         let input = "\u{200B}停息";
         let n = normalize(input);
@@ -464,7 +615,7 @@ mod tests {
             let n = normalize(&input);
             let mut last_start = 0;
             for (i, _) in n.as_str().char_indices() {
-                let (start, end) = n.origin[n.char_index_at(i)];
+                let Range { start, end } = n.span_of(i);
                 proptest::prop_assert!(start < end && end <= input.len());
                 proptest::prop_assert!(input.is_char_boundary(start) && input.is_char_boundary(end));
                 proptest::prop_assert!(start >= last_start, "spans keep the original order");

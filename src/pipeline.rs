@@ -109,7 +109,7 @@ pub fn run<E: From<Error>>(
                 let prepared = items
                     .iter()
                     .filter_map(|item| match item {
-                        Item::Row(row) => Some(classifier.prepare(&row.text)),
+                        Item::Row(row) => Some(classifier.prepare(row.text())),
                         Item::Reject(_) => None,
                     })
                     .collect();

@@ -393,7 +393,7 @@ pub fn label_all(
                     Outcome::Labeled(row, c) => {
                         totals.labelled += 1;
                         totals.per_label[c.verdict.label.index()] += 1;
-                        totals.empty += u64::from(row.text.trim().is_empty());
+                        totals.empty += u64::from(row.text().trim().is_empty());
                         each(&columns.row_ref(&source, &row), &row, &c)?;
                     }
                     Outcome::Rejected(r) => {

@@ -66,7 +66,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &mut inputs,
         &rejects,
         |row_ref, row, c| {
-            campaigns.add(row_ref, c.verdict.label, &row.text, c.signature.as_ref());
+            campaigns.add(row_ref, c.verdict.label, row.text(), c.signature.as_ref());
             Ok(())
         },
     )?;

@@ -59,7 +59,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &mut inputs,
         &rejects,
         |row_ref, row, c| {
-            links.add(row_ref, c.verdict.label, &row.text, &c.contacts);
+            links.add(row_ref, c.verdict.label, row.text(), &c.contacts);
             Ok(())
         },
     )?;

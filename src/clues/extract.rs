@@ -131,43 +131,96 @@ const BARE_TLDS: &[&str] = &[
 ];
 
 /// Contacts in `original`, given its normalised form, sorted by where they start.
+///
+/// A text longer than [`WINDOW`] is read a window at a time, each with [`MARGIN`] of text
+/// on either side for context, keeping the contacts that start in the window: the scan
+/// holds 13 bytes for every character it reads, so a 50 MB field read at once would take
+/// 650 MB. A contact longer than the margin is the only thing this can change.
 pub fn extract(original: &str, normalized: &Normalized) -> Vec<Contact> {
-    let mut scan = Scan::new(original, normalized);
-    scan.emails();
-    scan.urls();
-    scan.masked();
-    scan.lures();
-    scan.numbers();
-    let mut out = scan.out;
+    let text = normalized.as_str();
+    let mut out = Vec::new();
+    let mut start = 0;
+    loop {
+        let end = char_boundary(text, start + WINDOW);
+        let context = char_boundary_before(text, start.saturating_sub(MARGIN))
+            ..char_boundary(text, end + MARGIN);
+        let mut scan = Scan::new(original, normalized, context, start..end);
+        scan.emails();
+        scan.urls();
+        scan.masked();
+        scan.lures();
+        scan.numbers();
+        out.append(&mut scan.out);
+        if end >= text.len() {
+            break;
+        }
+        start = end;
+    }
     out.sort_by(|a, b| (a.start, a.kind, &a.value).cmp(&(b.start, b.kind, &b.value)));
     out.dedup();
     out
 }
 
-/// The normalised text as characters, with what has been claimed so far.
+/// The normalised text read by one scan, in bytes.
+const WINDOW: usize = 1 << 20;
+
+/// Text read on either side of a window, in bytes: far longer than any contact.
+const MARGIN: usize = 4 << 10;
+
+/// The first character boundary of `text` at or after `at` (its length past the end).
+fn char_boundary(text: &str, mut at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The last character boundary of `text` at or before `at`.
+fn char_boundary_before(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// A stretch of the normalised text as characters, with what has been claimed so far.
 struct Scan<'a> {
     original: &'a str,
     normalized: &'a Normalized,
+    /// The normalised text read, from byte `at[0]`.
+    text: &'a str,
+    /// Contacts starting in this range of normalised bytes are kept.
+    keep: Range<usize>,
     chars: Vec<char>,
-    /// Byte offset in the normalised text of each character, plus its length at the end.
+    /// Byte offset in the normalised text of each character, plus the stretch's end.
     at: Vec<usize>,
     taken: Vec<bool>,
     out: Vec<Contact>,
 }
 
 impl<'a> Scan<'a> {
-    fn new(original: &'a str, normalized: &'a Normalized) -> Self {
-        let text = normalized.as_str();
-        let mut chars = Vec::with_capacity(text.len());
-        let mut at = Vec::with_capacity(text.len() + 1);
+    fn new(
+        original: &'a str,
+        normalized: &'a Normalized,
+        read: Range<usize>,
+        keep: Range<usize>,
+    ) -> Self {
+        let text = &normalized.as_str()[read.clone()];
+        let mut chars = Vec::with_capacity(text.len() / 2 + 1);
+        let mut at = Vec::with_capacity(text.len() / 2 + 2);
         for (i, ch) in text.char_indices() {
             chars.push(ch);
-            at.push(i);
+            at.push(read.start + i);
         }
-        at.push(text.len());
+        at.push(read.end);
         Scan {
             original,
             normalized,
+            text,
+            keep,
             taken: vec![false; chars.len()],
             chars,
             at,
@@ -209,6 +262,9 @@ impl<'a> Scan<'a> {
     }
 
     fn push(&mut self, kind: ContactKind, value: String, range: Range<usize>) {
+        if !self.keep.contains(&self.at[range.start]) {
+            return;
+        }
         let span = self.original_span(range);
         let chars = crate::normalize::char_span(self.original, span.clone());
         self.out.push(Contact {
@@ -369,12 +425,12 @@ impl<'a> Scan<'a> {
     /// The account after each lure: a WeChat id (or a phone number given as one), or a QQ
     /// number.
     fn lures(&mut self) {
-        let text = self.normalized.as_str();
+        let base = self.at[0];
         let found: Vec<(Range<usize>, Lure)> = LURE_AUTOMATON
-            .find_iter(text)
+            .find_iter(self.text)
             .map(|m| {
-                let first = self.at.partition_point(|&b| b < m.start());
-                let end = self.at.partition_point(|&b| b < m.end());
+                let first = self.at.partition_point(|&b| b < base + m.start());
+                let end = self.at.partition_point(|&b| b < base + m.end());
                 (first..end, LURES[m.pattern().as_usize()].1)
             })
             .collect();

@@ -82,8 +82,43 @@ pub struct Row {
     pub line: u64,
     /// Its fields.
     pub fields: Fields,
+    /// Where the text to classify is: read from the fields, not a copy of one, so that a
+    /// huge text is held once.
+    text: Text,
+}
+
+/// Where a row's text is.
+#[derive(Debug, Clone, PartialEq)]
+enum Text {
+    /// The table field at this index.
+    Field(usize),
+    /// The JSON object's string under this key.
+    Key(String),
+    /// A JSON value that is not a string, written as JSON (empty for `null`).
+    Own(String),
+}
+
+impl Row {
+    /// A row of table fields whose text is field `text_index`.
+    fn table(line: u64, fields: Vec<String>, text_index: usize) -> Row {
+        Row {
+            line,
+            fields: Fields::Table(fields),
+            text: Text::Field(text_index),
+        }
+    }
+
     /// The text to classify.
-    pub text: String,
+    pub fn text(&self) -> &str {
+        match (&self.text, &self.fields) {
+            (Text::Field(i), Fields::Table(fields)) => &fields[*i],
+            (Text::Key(key), Fields::Json(map)) => {
+                map.get(key).and_then(|v| v.as_str()).unwrap_or("")
+            }
+            (Text::Own(text), _) => text,
+            _ => "",
+        }
+    }
 }
 
 /// A record that could not be read.
@@ -419,11 +454,7 @@ impl InputReader {
             let done = self.sheet_bytes * sheet.rows_read() as u64 / sheet.height().max(1) as u64;
             self.bytes_read.0.store(done, Ordering::Relaxed);
             return Ok(Some(match row.cells {
-                Ok(fields) => Item::Row(Row {
-                    line: row.row,
-                    text: fields[self.text_index].clone(),
-                    fields: Fields::Table(fields),
-                }),
+                Ok(fields) => Item::Row(Row::table(row.row, fields, self.text_index)),
                 Err(reason) => Item::Reject(Reject {
                     line: row.row,
                     reason,
@@ -489,9 +520,9 @@ impl InputReader {
             return self.reject(record, "expected a JSON object".into());
         };
         let text = match map.get(&self.text_column) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Null) => String::new(),
-            Some(other) => other.to_string(),
+            Some(serde_json::Value::String(_)) => Text::Key(self.text_column.clone()),
+            Some(serde_json::Value::Null) => Text::Own(String::new()),
+            Some(other) => Text::Own(other.to_string()),
             None => {
                 return self.reject(
                     record,
@@ -565,15 +596,7 @@ impl InputReader {
                 }
             }
         }
-        let line = record.line;
-        // A huge field is held once in `fields` and once in `text`, not also as raw bytes.
-        drop(record);
-        let text = fields[self.text_index].clone();
-        Item::Row(Row {
-            line,
-            fields: Fields::Table(fields),
-            text,
-        })
+        Item::Row(Row::table(record.line, fields, self.text_index))
     }
 }
 

@@ -28,7 +28,7 @@ fn texts(items: &[Item]) -> Vec<String> {
     items
         .iter()
         .map(|i| match i {
-            Item::Row(r) => format!("{}:{}", r.line, r.text),
+            Item::Row(r) => format!("{}:{}", r.line, r.text()),
             Item::Reject(r) => format!("{}:REJECT", r.line),
         })
         .collect()
@@ -100,7 +100,7 @@ fn wrong_field_count_and_bad_bytes_are_rejected_with_reasons() {
     assert_eq!(r.reason, "column text: bytes invalid in GB18030");
     assert_eq!(r.line, 3);
     assert!(
-        matches!(&items[2], Item::Row(row) if row.text == "好"),
+        matches!(&items[2], Item::Row(row) if row.text() == "好"),
         "{:?}",
         items[2]
     );

@@ -22,31 +22,34 @@ pub(super) fn latin_edges_clear(text: &str, range: Range<usize>) -> bool {
         || ends_latin && after.is_some_and(|c| c.is_ascii_alphabetic()))
 }
 
-/// Maximal runs of ASCII letters, outside URLs, e-mail addresses and domain names.
-pub(super) fn latin_tokens(text: &str) -> Vec<Range<usize>> {
+/// Maximal runs of ASCII letters, outside URLs, e-mail addresses and domain names, in text
+/// order. Found as they are read, so that a long text's tokens are never all held at once.
+pub(super) fn latin_tokens(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let bytes = text.as_bytes();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_alphabetic() {
+    let links = link_spans(text);
+    let (mut i, mut link) = (0, 0);
+    std::iter::from_fn(move || loop {
+        while i < bytes.len() && !bytes[i].is_ascii_alphabetic() {
             i += 1;
-            continue;
+        }
+        if i == bytes.len() {
+            return None;
         }
         let start = i;
         while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
             i += 1;
         }
-        tokens.push(start..i);
-    }
-    if tokens.is_empty() {
-        return tokens;
-    }
-    let links = link_spans(text);
-    if links.is_empty() {
-        return tokens;
-    }
-    tokens.retain(|t| !links.iter().any(|l| l.start <= t.start && t.end <= l.end));
-    tokens
+        // Links are in text order and do not overlap: skip those ending before the token.
+        while link < links.len() && links[link].end < i {
+            link += 1;
+        }
+        let in_link = links
+            .get(link)
+            .is_some_and(|l| l.start <= start && i <= l.end);
+        if !in_link {
+            return Some(start..i);
+        }
+    })
 }
 
 /// Spans of whitespace-free non-CJK runs that look like links, addresses or domains.

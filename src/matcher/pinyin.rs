@@ -1,6 +1,7 @@
 //! The pinyin side of matching: each phrase's full pinyin and initials as keys, and the runs
 //! of Latin tokens in a text that spell one.
 
+use std::collections::VecDeque;
 use std::ops::Range;
 
 use ::pinyin::ToPinyinMulti;
@@ -25,30 +26,41 @@ impl Matcher {
     /// Pinyin hits: runs of whole Latin tokens, joined across short separators, whose
     /// letters are a phrase's pinyin or initials. Longest run first at each token.
     pub(super) fn pinyin_hits(&self, text: &str) -> Vec<(Range<usize>, usize)> {
-        let tokens = latin_tokens(text);
+        // The next few tokens only, read ahead as far as the longest key reaches.
+        let longest = self.longest_pinyin_tokens.max(1);
+        let mut tokens = latin_tokens(text);
+        let mut ahead: VecDeque<Range<usize>> = VecDeque::with_capacity(longest);
         let mut found = Vec::new();
-        let mut i = 0;
         let mut joined = String::new();
-        while i < tokens.len() {
+        loop {
+            while ahead.len() < longest {
+                match tokens.next() {
+                    Some(t) => ahead.push_back(t),
+                    None => break,
+                }
+            }
+            if ahead.is_empty() {
+                break;
+            }
             joined.clear();
             let mut best = None;
-            let mut j = i;
-            while j < tokens.len() && j - i < self.longest_pinyin_tokens.max(1) {
-                if j > i && !joinable(text, tokens[j - 1].end, tokens[j].start) {
+            for j in 0..ahead.len() {
+                if j > 0 && !joinable(text, ahead[j - 1].end, ahead[j].start) {
                     break;
                 }
-                joined.push_str(&text[tokens[j].clone()]);
+                joined.push_str(&text[ahead[j].clone()]);
                 if let Some(&phrase) = self.pinyin.get(joined.as_str()) {
                     best = Some((j, phrase));
                 }
-                j += 1;
             }
             match best {
                 Some((last, phrase)) => {
-                    found.push((tokens[i].start..tokens[last].end, phrase));
-                    i = last + 1;
+                    found.push((ahead[0].start..ahead[last].end, phrase));
+                    ahead.drain(..=last);
                 }
-                None => i += 1,
+                None => {
+                    ahead.pop_front();
+                }
             }
         }
         found

@@ -321,7 +321,7 @@ impl LabelWriter {
         self.table
             .as_mut()
             .expect("a table writer for CSV and TSV")
-            .write_record(&record)
+            .write_record(record.iter().map(|cell| cell.as_bytes()))
             .map_err(|e| Error::io(&self.name, e.into()))
     }
 

@@ -33,22 +33,21 @@ pub(super) fn guard(cell: &str, guard: FormulaGuard) -> std::borrow::Cow<'_, str
 
 /// One labelled row as a CSV or TSV record: the source (when asked), the input's cells, then
 /// the added columns.
-pub(super) fn row_record(
+/// The input's cells are borrowed, not copied: a huge field is not held twice.
+pub(super) fn row_record<'a>(
     settings: &OutputSettings,
-    source: &str,
-    row: &Row,
+    source: &'a str,
+    row: &'a Row,
     c: &Classification,
-) -> Vec<String> {
+) -> Vec<std::borrow::Cow<'a, str>> {
     let guard_mode = settings.formula_guard;
-    let mut record: Vec<String> = Vec::new();
+    let mut record = Vec::new();
     if settings.source_column {
-        record.push(guard(source, guard_mode).into_owned());
+        record.push(guard(source, guard_mode));
     }
     match &row.fields {
-        Fields::Table(fields) => {
-            record.extend(fields.iter().map(|f| guard(f, guard_mode).into_owned()))
-        }
-        Fields::Json(_) => record.push(guard(&row.text, guard_mode).into_owned()),
+        Fields::Table(fields) => record.extend(fields.iter().map(|f| guard(f, guard_mode))),
+        Fields::Json(_) => record.push(guard(row.text(), guard_mode)),
     }
     let decided = Decided::from(c);
     // Every added cell is guarded: the numbers and the label never start with a formula
@@ -56,7 +55,7 @@ pub(super) fn row_record(
     record.extend(
         super::columns(settings.explain)
             .into_iter()
-            .map(|col| guard(&col.cell(&decided), guard_mode).into_owned()),
+            .map(|col| guard(&col.cell(&decided), guard_mode).into_owned().into()),
     );
     record
 }

@@ -280,7 +280,7 @@ fn row_cells(settings: &OutputSettings, source: &str, row: &Row, c: &Classificat
     }
     match &row.fields {
         Fields::Table(fields) => cells.extend(fields.iter().cloned().map(Cell::Text)),
-        Fields::Json(_) => cells.push(Cell::Text(row.text.clone())),
+        Fields::Json(_) => cells.push(Cell::Text(row.text().to_string())),
     }
     cells.push(Cell::Label(v.label));
     cells.push(Cell::Number(f32_value(v.confidence)));

@@ -371,3 +371,22 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_long_text_is_read_in_windows_without_losing_or_cutting_contacts() {
+    // Phones every 7,001 bytes land across every window edge sooner or later.
+    let unit = format!(
+        "{}加微信 abc_12345 或打 138-0000-1234 找我，",
+        "的".repeat(2320)
+    );
+    let text = unit.repeat(3 * super::WINDOW / unit.len());
+    let contacts = super::extract(&text, &normalize(&text));
+    let units = text.len() / unit.len();
+    assert_eq!(contacts.len(), 2 * units, "{:?}", &contacts[..4]);
+    for (i, pair) in contacts.chunks(2).enumerate() {
+        let at = i * unit.len();
+        assert!(pair[0].start >= at && pair[1].end <= at + unit.len());
+        assert_eq!(pair[0].value, "abc_12345");
+        assert_eq!(&text[pair[1].start..pair[1].end], "138-0000-1234");
+    }
+}

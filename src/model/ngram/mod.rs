@@ -139,25 +139,30 @@ pub struct NgramModel {
 
 /// The n-grams' keys of one text: each n-gram packed as its length and code points.
 fn ngram_keys(text: &str, min_n: usize, max_n: usize, mut each: impl FnMut(u128)) {
-    let mut chars: Vec<u32> = Vec::with_capacity(text.len());
+    // The last `max_n` characters only, not the whole text's: a 50 MB field would take
+    // 200 MB as a vector of code points.
+    let mut recent: Vec<u32> = Vec::with_capacity(max_n);
     let mut last_space = false;
     for c in text.chars() {
-        if c.is_whitespace() {
-            if !last_space {
-                chars.push(' ' as u32);
+        let code = if c.is_whitespace() {
+            if last_space {
+                continue;
             }
             last_space = true;
+            ' ' as u32
         } else {
-            chars.push(c as u32);
             last_space = false;
+            c as u32
+        };
+        if max_n == 0 {
+            continue;
         }
-    }
-    for n in min_n..=max_n {
-        if chars.len() < n {
-            break;
+        if recent.len() == max_n {
+            recent.remove(0);
         }
-        for window in chars.windows(n) {
-            each(pack(window));
+        recent.push(code);
+        for n in min_n.max(1)..=recent.len() {
+            each(pack(&recent[recent.len() - n..]));
         }
     }
 }

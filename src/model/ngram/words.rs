@@ -23,25 +23,64 @@ static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 /// word analyzer skips them, and so are the gaps they leave (two words around a comma are
 /// still adjacent).
 pub fn word_grams(text: &str, min_n: usize, max_n: usize, mut each: impl FnMut(&str)) {
-    let words: Vec<&str> = JIEBA
-        .cut(text, true)
-        .into_iter()
-        .map(|t| t.word)
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .collect();
+    if max_n == 0 {
+        return;
+    }
+    // Cut a stretch at a time and keep the last `max_n` words, not every token of the text
+    // at once (a 50 MB field would take 200 MB of tokens).
+    let mut recent: Vec<&str> = Vec::with_capacity(max_n);
     let mut gram = String::new();
-    for n in min_n.max(1)..=max_n {
-        for window in words.windows(n) {
-            gram.clear();
-            for (i, w) in window.iter().enumerate() {
-                if i > 0 {
-                    gram.push(JOIN);
-                }
-                gram.push_str(w);
+    for stretch in stretches(text) {
+        for token in JIEBA.cut(stretch, true) {
+            let word = token.word;
+            if !word.chars().any(char::is_alphanumeric) {
+                continue;
             }
-            each(&gram);
+            if recent.len() == max_n {
+                recent.remove(0);
+            }
+            recent.push(word);
+            for n in min_n.max(1)..=recent.len() {
+                gram.clear();
+                for (i, w) in recent[recent.len() - n..].iter().enumerate() {
+                    if i > 0 {
+                        gram.push(JOIN);
+                    }
+                    gram.push_str(w);
+                }
+                each(&gram);
+            }
         }
     }
+}
+
+/// `text` in stretches of about 64 KiB, each ending just after whitespace or CJK
+/// punctuation: characters jieba gives a token of their own, so cutting the stretches one
+/// by one gives the same words as cutting the whole text.
+fn stretches(text: &str) -> impl Iterator<Item = &str> {
+    const STRETCH: usize = 64 << 10;
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = rest.len();
+        if rest.len() > STRETCH {
+            let mut from = STRETCH;
+            while !rest.is_char_boundary(from) {
+                from += 1;
+            }
+            if let Some(i) =
+                rest[from..].find([' ', '\n', '\t', '，', '。', '！', '？', '、', '；', '：'])
+            {
+                let at = from + i;
+                end = at + rest[at..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        let (stretch, after) = rest.split_at(end);
+        rest = after;
+        Some(stretch)
+    })
 }
 
 /// The word block of a fitted model: each kept word n-gram's feature index (counted from the
