@@ -22,13 +22,46 @@ pub enum HiddenAct {
     Relu,
 }
 
-/// A BERT configuration as Hugging Face writes it.
+/// The architecture a checkpoint is of, from `model_type`: which names its tensors have,
+/// how its positions count and what its classification head is (`bert.rs`, `roberta.rs`,
+/// `electra.rs`). All three share one encoder stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// `bert`: `BertForSequenceClassification`.
+    Bert,
+    /// `roberta`: `RobertaForSequenceClassification`.
+    Roberta,
+    /// `electra`: `ElectraForSequenceClassification`.
+    Electra,
+}
+
+impl Family {
+    /// The `model_type` that names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Bert => "bert",
+            Family::Roberta => "roberta",
+            Family::Electra => "electra",
+        }
+    }
+
+    /// The base model's tensor prefix, as transformers names it.
+    pub fn prefix(self) -> &'static str {
+        self.name()
+    }
+}
+
+/// A BERT, RoBERTa or ELECTRA configuration as Hugging Face writes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// Tokens in the vocabulary.
     pub vocab_size: usize,
     /// Width of every hidden layer.
     pub hidden_size: usize,
+    /// ELECTRA's embedding width, projected to `hidden_size` where it differs; absent,
+    /// `hidden_size`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedding_size: Option<usize>,
     /// Transformer layers.
     pub num_hidden_layers: usize,
     /// Attention heads per layer.
@@ -72,7 +105,7 @@ pub struct Config {
     /// `["BertForSequenceClassification"]` for models written here.
     #[serde(default)]
     pub architectures: Vec<String>,
-    /// `bert`.
+    /// `bert`, `roberta` or `electra` (checked by [`Config::family`]).
     #[serde(default = "default_model_type")]
     pub model_type: String,
     /// Anything else transformers wrote, kept when the file is written back.
@@ -151,6 +184,7 @@ impl Config {
         Config {
             vocab_size,
             hidden_size: size.hidden,
+            embedding_size: None,
             num_hidden_layers: size.layers,
             num_attention_heads: size.heads,
             intermediate_size: size.intermediate,
@@ -195,7 +229,7 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let config: Config = serde_json::from_str(&text).map_err(|e| ModelError::Invalid {
             path: path.to_path_buf(),
-            message: format!("not a BERT config: {e}"),
+            message: format!("not a BERT, RoBERTa or ELECTRA config: {e}"),
         })?;
         config.check(path)?;
         Ok(config)
@@ -209,7 +243,25 @@ impl Config {
             }
             .into()
         };
+        let family = self.family().map_err(|m| field("model_type", m))?;
         self.activation().map_err(|m| field("hidden_act", m))?;
+        if self.embedding_width() == 0 {
+            return Err(field("embedding_size", "0 is not a width".into()));
+        }
+        if self.max_tokens() < 3 {
+            return Err(field(
+                "max_position_embeddings",
+                format!(
+                    "{} positions leave no room for a text between its start and end tokens{}",
+                    self.max_position_embeddings,
+                    if family == Family::Roberta {
+                        format!(" (RoBERTa's start past pad_token_id {})", self.pad_token_id)
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
         if self.position_embedding_type != "absolute" {
             return Err(field(
                 "position_embedding_type",
@@ -269,6 +321,39 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The family named by `model_type`.
+    ///
+    /// # Errors
+    /// An unsupported name, as a message.
+    pub fn family(&self) -> std::result::Result<Family, String> {
+        [Family::Bert, Family::Roberta, Family::Electra]
+            .into_iter()
+            .find(|f| f.name() == self.model_type)
+            .ok_or_else(|| {
+                format!(
+                    "unsupported value `{}`; heihui supports bert, roberta, electra",
+                    self.model_type
+                )
+            })
+    }
+
+    /// The embeddings' width: `embedding_size` where given, else `hidden_size`.
+    pub fn embedding_width(&self) -> usize {
+        self.embedding_size.unwrap_or(self.hidden_size)
+    }
+
+    /// The longest input in tokens, start and end tokens included, that the position
+    /// embeddings cover: `max_position_embeddings`, less `pad_token_id + 1` for RoBERTa,
+    /// whose positions start past the padding id (514 positions hold 512 tokens).
+    pub fn max_tokens(&self) -> usize {
+        match self.family() {
+            Ok(Family::Roberta) => self
+                .max_position_embeddings
+                .saturating_sub(self.pad_token_id + 1),
+            _ => self.max_position_embeddings,
+        }
     }
 
     /// The activation named by `hidden_act`.

@@ -1,16 +1,27 @@
-//! The model stage: a Hugging Face-compatible BERT classifier directory loaded with candle.
+//! The model stage: a Hugging Face sequence-classifier directory (BERT, RoBERTa or ELECTRA)
+//! loaded with candle.
 //!
-//! A model directory holds `config.json` (BertConfig with `id2label`), `tokenizer.json`,
-//! `model.safetensors` (BertForSequenceClassification tensor names), and, for heihui-trained
-//! models, `decision.json`, `metrics.json` and `MODEL_CARD.md`.
+//! A model directory holds `config.json` (the family's config with `id2label`),
+//! `tokenizer.json`, `model.safetensors` (the family's `...ForSequenceClassification` tensor
+//! names), and, for heihui-trained models, `decision.json`, `metrics.json` and
+//! `MODEL_CARD.md`. A directory saved by transformers needs nothing more: a missing
+//! `decision.json` is the default decision, a missing n-gram part leaves the transformer alone.
 
 pub mod allocator;
-pub mod bert;
+mod bert;
 pub mod checks;
 pub mod config;
+mod electra;
+pub mod encoder;
+pub mod layers;
 pub mod ngram;
 pub mod packed;
+mod roberta;
+mod save;
+mod scores;
 pub mod solve;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
@@ -21,9 +32,16 @@ use crate::encode::Encoder;
 use crate::error::{Error, ModelError, Result};
 use crate::labels::Label;
 
-pub use bert::{BertClassifier, Mode, Packed};
 pub use checks::UnusedWeights;
-pub use config::{Config, HiddenAct, ModelSize, Pooling, Reading};
+pub use config::{Config, Family, HiddenAct, ModelSize, Pooling, Reading};
+pub use encoder::Network;
+pub use layers::{Mode, Positions};
+pub use packed::Packed;
+pub use save::save_safetensors;
+pub use scores::{argmax, pool, softmax};
+
+/// The network's name from when BERT was the only family; training still calls it so.
+pub type BertClassifier = Network;
 
 /// Probabilities in [`Label::ALL`] order.
 pub type Probabilities = [f32; 3];
@@ -39,7 +57,7 @@ pub struct Model {
     /// `class_to_label[i]` is the label of output class `i`.
     class_to_label: Vec<Label>,
     encoder: Encoder,
-    bert: BertClassifier,
+    network: Network,
 }
 
 impl std::fmt::Debug for Model {
@@ -47,6 +65,7 @@ impl std::fmt::Debug for Model {
         f.debug_struct("Model")
             .field("dir", &self.dir)
             .field("layers", &self.config.num_hidden_layers)
+            .field("family", &self.network.family())
             .field("hidden", &self.config.hidden_size)
             .finish()
     }
@@ -74,7 +93,7 @@ impl Model {
     ///
     /// # Errors
     /// A missing file, a malformed `config.json` (naming the field), a tokenizer without
-    /// BERT's special tokens or of another size than `vocab_size`, a tensor that is missing or
+    /// start and end tokens or of another size than `vocab_size`, a tensor that is missing or
     /// of the wrong shape (naming it), unused tensors (unless `unused` allows them), or a probe
     /// whose probabilities are not finite.
     pub fn load_with(dir: &Path, unused: UnusedWeights) -> Result<Self> {
@@ -89,16 +108,15 @@ impl Model {
             path: dir.join("config.json"),
             message: format!("field id2label: {m}"),
         })?;
-        let encoder = Encoder::load(
-            &dir.join("tokenizer.json"),
-            config.max_position_embeddings.min(512),
-        )?;
-        if encoder.max_len() > config.max_position_embeddings {
+        let encoder = Encoder::load(&dir.join("tokenizer.json"), config.max_tokens().min(512))?;
+        if encoder.max_len() > config.max_tokens() {
             return Err(ModelError::Invalid {
                 path: dir.join("tokenizer.json"),
                 message: format!(
-                    "truncation length {} exceeds max_position_embeddings {} in config.json",
+                    "truncation length {} exceeds the {} tokens that max_position_embeddings {} \
+                     in config.json covers",
                     encoder.max_len(),
+                    config.max_tokens(),
                     config.max_position_embeddings
                 ),
             }
@@ -117,7 +135,7 @@ impl Model {
         let used = std::sync::Arc::default();
         let backend = checks::Recording::new(tensors, std::sync::Arc::clone(&used));
         let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, Device::Cpu);
-        let bert = BertClassifier::load(vb, &config).map_err(|e| candle_error(&weights, e))?;
+        let network = Network::load(vb, &config).map_err(|e| candle_error(&weights, e))?;
         checks::unused_tensors(
             &weights,
             &all,
@@ -132,7 +150,7 @@ impl Model {
             config,
             class_to_label,
             encoder,
-            bert,
+            network,
         };
         let probe = model
             .encoder
@@ -148,7 +166,7 @@ impl Model {
         dir: PathBuf,
         config: Config,
         encoder: Encoder,
-        bert: BertClassifier,
+        network: Network,
     ) -> Self {
         let class_to_label = config.labels().unwrap_or_else(|_| Label::ALL.to_vec());
         Model {
@@ -156,13 +174,13 @@ impl Model {
             config,
             class_to_label,
             encoder,
-            bert,
+            network,
         }
     }
 
     /// The network, for training and for measuring its forward passes.
-    pub fn network(&self) -> &BertClassifier {
-        &self.bert
+    pub fn network(&self) -> &Network {
+        &self.network
     }
 
     /// For each label (in [`Label::ALL`] order), the output class that stands for it.
@@ -260,8 +278,8 @@ impl Model {
         }
         let weights = self.dir.join("model.safetensors");
         let run = || -> candle_core::Result<Vec<Vec<f32>>> {
-            let packed = Packed::new(encoded, self.bert.device())?;
-            let logits = self.bert.forward_packed(&packed)?;
+            let packed = self.network.pack(encoded)?;
+            let logits = self.network.forward_packed(&packed)?;
             candle_nn::ops::softmax_last_dim(&logits)?.to_vec2::<f32>()
         };
         let rows = run().map_err(|e| candle_error(&weights, e))?;
@@ -313,251 +331,5 @@ impl Model {
             }
         }
         Ok(out)
-    }
-}
-
-/// Softmax of three scores: the probabilities of the stacked decision and the n-gram model.
-pub fn softmax(scores: &[f32; 3]) -> [f32; 3] {
-    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let exp = scores.map(|s| (s - max).exp());
-    let sum: f32 = exp.iter().sum();
-    exp.map(|e| e / sum)
-}
-
-/// The pooled probabilities of one text's windows; a text without windows is normal.
-pub fn pool(windows: &[Probabilities], pooling: Pooling) -> Probabilities {
-    let normal = Label::Normal.index();
-    match (windows, pooling) {
-        ([], _) => {
-            let mut p = [0.0; 3];
-            p[normal] = 1.0;
-            p
-        }
-        ([one], _) => *one,
-        (many, Pooling::Mean) => {
-            let mut p = [0.0f32; 3];
-            for w in many {
-                for (a, b) in p.iter_mut().zip(w) {
-                    *a += b;
-                }
-            }
-            p.map(|v| v / many.len() as f32)
-        }
-        (many, Pooling::Max) => *many
-            .iter()
-            .min_by(|a, b| a[normal].total_cmp(&b[normal]))
-            .expect("not empty"),
-    }
-}
-
-/// Writes every variable of `varmap` to a safetensors file with the `format: pt` metadata
-/// that transformers checks for.
-///
-/// # Errors
-/// An unwritable file.
-pub fn save_safetensors(varmap: &candle_nn::VarMap, path: &Path) -> Result<()> {
-    let data = varmap.data().lock().expect("not poisoned");
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::with_capacity(names.len());
-    for name in names {
-        let tensor = data[name].as_tensor();
-        let values: Vec<f32> = tensor
-            .flatten_all()
-            .and_then(|t| t.to_vec1())
-            .map_err(|e| candle_error(path, e))?;
-        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
-        buffers.push((name.clone(), tensor.dims().to_vec(), bytes));
-    }
-    let views = buffers
-        .iter()
-        .map(|(name, shape, bytes)| {
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), bytes)
-                .map(|view| (name.as_str(), view))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| ModelError::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    let metadata = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
-    safetensors::tensor::serialize_to_file(views, Some(metadata), path).map_err(|e| {
-        ModelError::Invalid {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
-        .into()
-    })
-}
-
-/// Argmax of a probability row, as a label.
-pub fn argmax(p: &Probabilities) -> Label {
-    let mut best = 0;
-    for i in 1..p.len() {
-        if p[i] > p[best] {
-            best = i;
-        }
-    }
-    Label::ALL[best]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pooling_by_mean_or_by_the_most_suspicious_window() {
-        let windows = [[0.9, 0.05, 0.05], [0.2, 0.1, 0.7], [0.7, 0.2, 0.1]];
-        assert_eq!(pool(&windows, Pooling::Max), [0.2, 0.1, 0.7]);
-        let mean = pool(&windows, Pooling::Mean);
-        assert!((mean[0] - 0.6).abs() < 1e-6 && (mean[2] - 0.85 / 3.0).abs() < 1e-6);
-        assert_eq!(pool(&windows[..1], Pooling::Max), windows[0]);
-        assert_eq!(pool(&[], Pooling::Mean), [1.0, 0.0, 0.0]);
-    }
-
-    fn fixture() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hf-tiny")
-    }
-
-    #[derive(serde::Deserialize)]
-    struct Expected {
-        texts: Vec<String>,
-        input_ids: Vec<Vec<u32>>,
-        probabilities: Vec<[f32; 3]>,
-    }
-
-    /// A model saved by transformers' `save_pretrained` loads here and gives the same
-    /// probabilities transformers computed (tests/fixtures/make_hf_tiny.py), where they were
-    /// batched with padding and here are packed without it.
-    #[test]
-    fn transformers_model_gives_transformers_probabilities() {
-        let model = Model::load(&fixture()).unwrap();
-        let expected: Expected = serde_json::from_str(
-            &std::fs::read_to_string(fixture().join("expected.json")).unwrap(),
-        )
-        .unwrap();
-        for (text, ids) in expected.texts.iter().zip(&expected.input_ids) {
-            assert_eq!(&model.encoder().encode(text), ids, "token ids for {text}");
-        }
-        let refs: Vec<&[u32]> = expected.input_ids.iter().map(Vec::as_slice).collect();
-        let ours = model.forward_encoded(&refs).unwrap();
-        for (i, (a, b)) in ours.iter().zip(&expected.probabilities).enumerate() {
-            for k in 0..3 {
-                assert!((a[k] - b[k]).abs() < 1e-4, "text {i}: {a:?} vs {b:?}");
-            }
-        }
-        // One at a time (no padding) gives the same.
-        let single = model.forward_encoded(&refs[..1]).unwrap();
-        assert!((single[0][2] - expected.probabilities[0][2]).abs() < 1e-4);
-    }
-
-    /// The packed inference path gives the padded path's probabilities, on the shipped model,
-    /// for texts of many lengths in one batch.
-    #[test]
-    fn packed_inference_matches_padded_inference() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/heihui-zh-small");
-        let model = Model::load(&dir).unwrap();
-        let ids: Vec<Vec<u32>> = [2usize, 3, 17, 64, 128, 5, 100]
-            .iter()
-            .enumerate()
-            .map(|(k, &len)| {
-                (0..len)
-                    .map(|j| ((k * 131 + j * 17) % 4000 + 5) as u32)
-                    .collect()
-            })
-            .collect();
-        let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
-        let packed = model.forward_encoded(&refs).unwrap();
-        let (input, mask) = model.encoder().batch(&refs, &Device::Cpu).unwrap();
-        let padded = model
-            .network()
-            .forward(&input, &mask, Mode::Infer)
-            .and_then(|logits| candle_nn::ops::softmax_last_dim(&logits))
-            .and_then(|p| p.to_vec2::<f32>())
-            .unwrap();
-        for (i, (a, row)) in packed.iter().zip(&padded).enumerate() {
-            let b = model.to_label_order(row);
-            for k in 0..3 {
-                assert!((a[k] - b[k]).abs() < 1e-5, "text {i}: {a:?} vs {b:?}");
-            }
-        }
-    }
-
-    fn broken_copy(name: &str, edit: impl FnOnce(&Path)) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("heihui-model-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for f in ["config.json", "tokenizer.json", "model.safetensors"] {
-            std::fs::copy(fixture().join(f), dir.join(f)).unwrap();
-        }
-        edit(&dir);
-        dir
-    }
-
-    fn edit_config(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
-        let path = dir.join("config.json");
-        let mut v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        f(&mut v);
-        std::fs::write(&path, v.to_string()).unwrap();
-    }
-
-    #[test]
-    fn errors_name_the_file_and_field() {
-        type Edit = Box<dyn FnOnce(&Path)>;
-        let cases: Vec<(&str, Edit, &str)> = vec![
-            (
-                "missing",
-                Box::new(|d: &Path| std::fs::remove_file(d.join("model.safetensors")).unwrap()),
-                "model.safetensors: No such file",
-            ),
-            (
-                "act",
-                Box::new(|d: &Path| edit_config(d, |v| v["hidden_act"] = "swish".into())),
-                "config.json: field hidden_act: unsupported value `swish`",
-            ),
-            (
-                "position",
-                Box::new(|d: &Path| {
-                    edit_config(d, |v| v["position_embedding_type"] = "relative_key".into())
-                }),
-                "config.json: field position_embedding_type: unsupported value `relative_key`",
-            ),
-            (
-                "labels",
-                Box::new(|d: &Path| {
-                    edit_config(d, |v| {
-                        v["id2label"] = serde_json::json!({"0": "normal", "1": "malicious_complaint"})
-                    })
-                }),
-                "config.json: field id2label: 2 labels, but heihui needs exactly 3",
-            ),
-            (
-                "shape",
-                Box::new(|d: &Path| edit_config(d, |v| v["hidden_size"] = 48.into())),
-                "model.safetensors: shape mismatch for bert.encoder.layer.0.attention.self.query.weight, expected: [48, 48], got: [32, 32]",
-            ),
-        ];
-        for (name, edit, message) in cases {
-            let dir = broken_copy(name, edit);
-            // As the binary prints it: the error and its sources, joined by `: `.
-            let err = format!("{:#}", anyhow::Error::from(Model::load(&dir).unwrap_err()));
-            assert!(err.contains(message), "{name}: {err}");
-            std::fs::remove_dir_all(&dir).unwrap();
-        }
-    }
-
-    #[test]
-    fn candle_errors_keep_their_source() {
-        let dir = broken_copy("shape_source", |d: &Path| {
-            edit_config(d, |v| v["hidden_size"] = 48.into())
-        });
-        let err = Model::load(&dir).unwrap_err();
-        let source = std::error::Error::source(&err).expect("candle's error as the source");
-        assert!(
-            source.downcast_ref::<candle_core::Error>().is_some(),
-            "{source:?}"
-        );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -11,6 +11,7 @@ mod contacts;
 mod corpus;
 mod data;
 mod decision;
+mod families;
 mod files;
 mod flags;
 mod input;

@@ -1,5 +1,5 @@
 //! Self-attention over packed texts: the inference kernel behind
-//! [`BertClassifier::forward_packed`](crate::model::BertClassifier::forward_packed).
+//! [`Network::forward_packed`](crate::model::Network::forward_packed).
 //!
 //! Texts are laid end to end as rows of one `(tokens, hidden)` matrix, with no padding, so
 //! every dense layer multiplies only real tokens and attention needs no mask: each text attends
