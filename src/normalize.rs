@@ -39,14 +39,47 @@ pub const MAX_INTERFERENCE_RUN: usize = 4;
 const AMBIGUOUS_TRADITIONAL: &[char] =
     &['乾', '瞭', '於', '夥', '餘', '甦', '藉', '著', '覆', '麼'];
 
-/// The character offsets of the byte range `bytes` of `text`: counted in Unicode scalar
-/// values, as Python's `str` indexes (Java and JavaScript index UTF-16 units instead, where an
-/// emoji counts two). Spans in output carry both, so no reader has to convert.
+/// Character offsets of byte offsets in one text, counted in Unicode scalar values, as
+/// Python's `str` indexes (Java and JavaScript index UTF-16 units instead, where an emoji
+/// counts two). Spans in output carry both, so no reader has to convert.
 ///
-/// `bytes` must lie on character boundaries of `text`, as every span heihui reports does.
-pub fn char_span(text: &str, bytes: Range<usize>) -> Range<usize> {
-    let start = text[..bytes.start].chars().count();
-    start..start + text[bytes].chars().count()
+/// It remembers where it last stood and counts only the characters between there and the
+/// offset asked for, in either direction: the spans of one text, asked in about the order
+/// they occur, cost one pass over it together, not one pass each.
+#[derive(Debug, Clone)]
+pub struct CharOffsets<'a> {
+    text: &'a str,
+    byte: usize,
+    char: usize,
+}
+
+impl<'a> CharOffsets<'a> {
+    /// Offsets into `text`, starting from its beginning.
+    pub fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            byte: 0,
+            char: 0,
+        }
+    }
+
+    /// The character offset of byte offset `byte`, which must lie on a character boundary,
+    /// as every span heihui reports does.
+    pub fn at(&mut self, byte: usize) -> usize {
+        if byte >= self.byte {
+            self.char += self.text[self.byte..byte].chars().count();
+        } else {
+            self.char -= self.text[byte..self.byte].chars().count();
+        }
+        self.byte = byte;
+        self.char
+    }
+
+    /// The character range of the byte range `bytes`.
+    pub fn span(&mut self, bytes: Range<usize>) -> Range<usize> {
+        let start = self.at(bytes.start);
+        start..self.at(bytes.end)
+    }
 }
 
 /// Text in canonical form with a map back to the original.
@@ -496,6 +529,32 @@ pub fn is_format(ch: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_offsets_walk_either_way() {
+        // 停 is 3 bytes, the emoji 4, the letters 1.
+        let text = "停a😀b停停c";
+        let mut offsets = CharOffsets::new(text);
+        let slice = |r: Range<usize>| text.chars().skip(r.start).take(r.len()).collect::<String>();
+        let cases = [
+            (8..9, "b"),
+            (0..4, "停a"),
+            (9..15, "停停"),
+            (4..8, "😀"),
+            (15..16, "c"),
+        ];
+        for (bytes, want) in cases {
+            let chars = offsets.span(bytes.clone());
+            assert_eq!(
+                slice(chars.clone()),
+                want,
+                "bytes {bytes:?} gave chars {chars:?}"
+            );
+            assert_eq!(&text[bytes], want);
+        }
+        assert_eq!(offsets.at(text.len()), text.chars().count());
+        assert_eq!(offsets.at(0), 0);
+    }
 
     /// One line per case: input, expected normalised text.
     const CASES: &[(&str, &str)] = &[

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use heihui::normalize::char_span;
+use heihui::normalize::CharOffsets;
 use heihui::{normalize, Corpus, Hmm, Segmenter};
 
 use super::args::{JsonArg, QuietArg};
@@ -40,10 +40,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let normalized = normalize(text);
         let tokens = segmenter.cut(normalized.as_str());
         if args.json.json {
+            let mut offsets = CharOffsets::new(normalized.as_str());
             let tokens: Vec<_> = tokens
                 .iter()
                 .map(|t| {
-                    let chars = char_span(normalized.as_str(), t.start..t.end);
+                    let chars = offsets.span(t.start..t.end);
                     serde_json::json!({
                         "word": t.word,
                         "start": t.start,

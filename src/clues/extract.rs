@@ -158,6 +158,11 @@ pub fn extract(original: &str, normalized: &Normalized) -> Vec<Contact> {
     }
     out.sort_by(|a, b| (a.start, a.kind, &a.value).cmp(&(b.start, b.kind, &b.value)));
     out.dedup();
+    let mut chars = crate::normalize::CharOffsets::new(original);
+    for contact in &mut out {
+        let span = chars.span(contact.start..contact.end);
+        (contact.start_char, contact.end_char) = (span.start, span.end);
+    }
     out
 }
 
@@ -266,14 +271,14 @@ impl<'a> Scan<'a> {
             return;
         }
         let span = self.original_span(range);
-        let chars = crate::normalize::char_span(self.original, span.clone());
+        // Character offsets are filled in by `extract` once every window is read.
         self.out.push(Contact {
             kind,
             value,
             start: span.start,
             end: span.end,
-            start_char: chars.start,
-            end_char: chars.end,
+            start_char: 0,
+            end_char: 0,
         });
     }
 

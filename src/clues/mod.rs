@@ -87,7 +87,7 @@ pub struct Contact {
     /// Byte offset in the original text one past its end.
     pub end: usize,
     /// Character offset in the original text where it starts (see
-    /// [`crate::normalize::char_span`]).
+    /// [`crate::normalize::CharOffsets`]).
     pub start_char: usize,
     /// Character offset in the original text one past its end.
     pub end_char: usize,

@@ -68,7 +68,7 @@ pub struct Hit {
     /// Byte offset in the original text one past its end.
     pub end: usize,
     /// Character offset in the original text where the hit starts (see
-    /// [`crate::normalize::char_span`]).
+    /// [`crate::normalize::CharOffsets`]).
     pub start_char: usize,
     /// Character offset in the original text one past its end.
     pub end_char: usize,
@@ -178,6 +178,7 @@ impl Matcher {
     pub fn find_in(&self, original: &str, normalized: &Normalized) -> Vec<Hit> {
         let text = normalized.as_str();
         let mut hits = Vec::new();
+        let mut chars = crate::normalize::CharOffsets::new(original);
         let mut word_bounds: Option<Vec<usize>> = None;
         for m in self.automaton.find_iter(text) {
             let pattern = self.patterns[m.pattern().as_usize()];
@@ -202,13 +203,13 @@ impl Matcher {
             } else {
                 HitKind::Evasion
             };
-            hits.push(hit(phrase, kind, original, span));
+            hits.push(hit(phrase, kind, original, span, &mut chars));
         }
         if !self.pinyin.is_empty() {
             for (range, phrase) in self.pinyin_hits(text) {
                 let span = normalized.original_span(range);
                 let phrase = &self.phrases[phrase];
-                hits.push(hit(phrase, HitKind::Pinyin, original, span));
+                hits.push(hit(phrase, HitKind::Pinyin, original, span, &mut chars));
             }
             hits.sort_by_key(|h| (h.start, h.end));
         }
@@ -226,8 +227,14 @@ impl Matcher {
     }
 }
 
-fn hit(phrase: &Phrase, kind: HitKind, original: &str, span: Range<usize>) -> Hit {
-    let chars = crate::normalize::char_span(original, span.clone());
+fn hit(
+    phrase: &Phrase,
+    kind: HitKind,
+    original: &str,
+    span: Range<usize>,
+    chars: &mut crate::normalize::CharOffsets<'_>,
+) -> Hit {
+    let chars = chars.span(span.clone());
     Hit {
         phrase: phrase.text.clone(),
         category: phrase.category,
