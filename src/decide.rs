@@ -81,10 +81,13 @@ impl Default for Decision {
 pub struct Evidence {
     /// The transformer's probabilities, in [`Label::ALL`] order; none where the decision
     /// does not use the transformer and it was not run.
+    #[serde(serialize_with = "crate::labels::by_label_opt")]
     pub transformer: Option<Probabilities>,
     /// The n-gram model's probabilities, where the model directory has one.
+    #[serde(serialize_with = "crate::labels::by_label_opt")]
     pub ngram: Option<Probabilities>,
     /// Summed weights of the hits supporting each label.
+    #[serde(serialize_with = "crate::labels::by_label")]
     pub support: [f32; 3],
     /// Summed weight of the warning-context hits (zero or negative).
     pub warning: f32,
@@ -119,12 +122,16 @@ pub struct Verdict {
     pub label: Label,
     /// The combined probability of that label.
     pub confidence: f32,
-    /// Combined probabilities, in [`Label::ALL`] order.
+    /// Combined probabilities, in [`Label::ALL`] order (label-keyed in JSON, as every
+    /// per-label array is).
+    #[serde(serialize_with = "crate::labels::by_label")]
     pub probabilities: Probabilities,
     /// The transformer's own probabilities, in [`Label::ALL`] order; none where the decision
     /// does not use the transformer and it was not run.
+    #[serde(serialize_with = "crate::labels::by_label_opt")]
     pub model_probabilities: Option<Probabilities>,
     /// The n-gram model's own probabilities, where there is one.
+    #[serde(serialize_with = "crate::labels::by_label_opt")]
     pub ngram_probabilities: Option<Probabilities>,
     /// Whether the top two labels are too close to call.
     pub needs_review: bool,

@@ -60,9 +60,69 @@ impl FromStr for Label {
     }
 }
 
+/// Per-label values, serialised as an object keyed by label name in [`Label::ALL`] order
+/// (`{"normal": .., "malicious_complaint": .., "debt_optimization": ..}`), never as a
+/// positional array.
+#[derive(Debug, Clone, Copy)]
+pub struct ByLabel<'a, T>(pub &'a [T; 3]);
+
+impl<T: serde::Serialize> serde::Serialize for ByLabel<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(3))?;
+        for label in Label::ALL {
+            map.serialize_entry(label.name(), &self.0[label.index()])?;
+        }
+        map.end()
+    }
+}
+
+/// For `#[serde(serialize_with = "crate::labels::by_label")]` on a per-label array.
+///
+/// # Errors
+/// Whatever the serializer reports.
+pub fn by_label<S: serde::Serializer, T: serde::Serialize>(
+    values: &[T; 3],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&ByLabel(values), s)
+}
+
+/// As [`by_label`], for an optional per-label array (`null` when absent).
+///
+/// # Errors
+/// Whatever the serializer reports.
+pub fn by_label_opt<S: serde::Serializer, T: serde::Serialize>(
+    values: &Option<[T; 3]>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&values.as_ref().map(ByLabel), s)
+}
+
+/// For a `[gold][predicted]` matrix: gold label to an object of predicted label to count.
+///
+/// # Errors
+/// Whatever the serializer reports.
+pub fn by_label_matrix<S: serde::Serializer, T: serde::Serialize>(
+    rows: &[[T; 3]; 3],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let rows: [ByLabel<'_, T>; 3] = std::array::from_fn(|i| ByLabel(&rows[i]));
+    serde::Serialize::serialize(&ByLabel(&rows), s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_label_values_are_keyed_by_name() {
+        let json = serde_json::to_string(&ByLabel(&[1, 2, 3])).unwrap();
+        assert_eq!(
+            json,
+            r#"{"normal":1,"malicious_complaint":2,"debt_optimization":3}"#
+        );
+    }
 
     #[test]
     fn names_round_trip() {

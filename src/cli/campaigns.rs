@@ -97,6 +97,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
 fn write_json(out: &mut dyn Write, report: &CampaignReport) -> Result<()> {
     for c in &report.campaigns {
         let line = serde_json::json!({
+            "schema": heihui::output::json::SCHEMA,
             "campaign": c.campaign,
             "size": c.size(),
             "labels": c.labels.to_json(),

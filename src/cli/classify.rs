@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use heihui::classifier::Classification;
 use heihui::decide::Decision;
-use heihui::output::{columns, Decided, Explain};
+use heihui::output::{fields, json, Decided, Explain};
 use heihui::{Category, Label};
 
 use super::args::{JsonArg, QuietArg};
@@ -17,7 +17,7 @@ use super::{inputs, CorpusArg, ModelArg};
 /// phrase hit highlighted and named.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "JSON lines: one object per text: label, confidence, combined and model-only probabilities, needs_review, hits, contacts, reason. Hit and contact spans: start/end count UTF-8 bytes, start_char/end_char characters (Unicode scalar values, as Python's str indexes).\n\nExamples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
+    after_help = "JSON lines: one object per text: schema, text, the fields label adds (label, confidence, probabilities, needs_review, hits, contacts, reason), then model_probabilities, ngram_probabilities and contributions, each keyed by label. Hit and contact spans: start/end count UTF-8 bytes, start_char/end_char characters (Unicode scalar values, as Python's str indexes).\n\nExamples:\n  heihui classify '网贷逾期？专业停息挂账，加V详聊'\n  \
 heihui classify --json < texts.txt"
 )]
 pub struct Args {
@@ -51,22 +51,30 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .pop()
             .expect("one result per text");
         if args.json.json {
-            // The text, the columns `label` adds (from the one table), then what only
+            // The text, the fields `label` adds (from the one table), then what only
             // classify shows: each part's probabilities and contributions.
             let decided = Decided::from(&c);
             let mut line = serde_json::Map::new();
+            line.insert("schema".into(), json::SCHEMA.into());
             line.insert("text".into(), text.into());
-            for col in columns(Explain::On) {
+            for col in fields(Explain::On) {
                 line.insert(col.name(), col.value(&decided));
             }
-            line.insert("probabilities".into(), by_label(&c.verdict.probabilities));
             line.insert(
                 "model_probabilities".into(),
-                c.verdict.model_probabilities.as_ref().map(by_label).into(),
+                c.verdict
+                    .model_probabilities
+                    .as_ref()
+                    .map(json::by_label)
+                    .into(),
             );
             line.insert(
                 "ngram_probabilities".into(),
-                c.verdict.ngram_probabilities.as_ref().map(by_label).into(),
+                c.verdict
+                    .ngram_probabilities
+                    .as_ref()
+                    .map(json::by_label)
+                    .into(),
             );
             line.insert(
                 "contributions".into(),
@@ -92,26 +100,10 @@ fn contributions(decision: &Decision, c: &Classification) -> serde_json::Value {
         .iter()
         .map(|l| {
             let p = &parts[l.index()];
-            (
-                l.name().to_string(),
-                serde_json::json!({
-                    "transformer": p.transformer,
-                    "ngram": p.ngram,
-                    "hits": p.hits,
-                    "warning": p.warning,
-                    "bias": p.bias,
-                    "score": p.total(),
-                }),
-            )
+            let mut part = json::to_value(p);
+            part["score"] = json::f32_value(p.total());
+            (l.name().to_string(), part)
         })
-        .collect::<serde_json::Map<_, _>>()
-        .into()
-}
-
-fn by_label(p: &[f32; 3]) -> serde_json::Value {
-    Label::ALL
-        .iter()
-        .map(|l| (l.name().to_string(), serde_json::json!(p[l.index()])))
         .collect::<serde_json::Map<_, _>>()
         .into()
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::Result;
 use heihui::mining::links::{ContactSummary, Group, LinkReport, Links};
 use heihui::mining::Span;
+use heihui::output::json::SCHEMA;
 use heihui::Label;
 
 use super::args::{load_classifier, JsonArg, OutputArg};
@@ -99,6 +100,7 @@ fn span_json(span: &Span) -> serde_json::Value {
 
 fn contact_json(c: &ContactSummary) -> serde_json::Value {
     let mut v = serde_json::json!({
+        "schema": SCHEMA,
         "type": "contact",
         "kind": c.kind,
         "value": c.value,
@@ -122,6 +124,7 @@ fn contact_json(c: &ContactSummary) -> serde_json::Value {
 
 fn group_json(g: &Group) -> serde_json::Value {
     let mut v = serde_json::json!({
+        "schema": SCHEMA,
         "type": "group",
         "group": g.group,
         "rows": g.row_ids.len(),

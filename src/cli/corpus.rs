@@ -8,6 +8,7 @@ use anyhow::Result;
 use heihui::corpus::stats;
 use heihui::corpus::suggest::suggest;
 use heihui::corpus::Severity;
+use heihui::output::json;
 use heihui::{data, Category, Corpus, Matcher, Scope};
 use heihui::{Hmm, Label, Segmenter};
 
@@ -185,7 +186,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                         },
                         note: &p.note,
                     };
-                    writeln!(out, "{}", serde_json::to_string(&line)?)?;
+                    writeln!(out, "{}", json::line(&line))?;
                     continue;
                 }
                 let scope = if p.scope == Scope::WholeWord {
@@ -217,6 +218,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             for finding in &findings {
                 if json.json {
                     let line = serde_json::json!({
+                        "schema": json::SCHEMA,
                         "severity": if finding.severity == Severity::Error { "error" } else { "warning" },
                         "file": finding.path,
                         "line": finding.line,
@@ -267,7 +269,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
             super::write_output(out.output.as_deref(), |out| {
                 if json.json {
                     for r in &rows {
-                        writeln!(out, "{}", serde_json::to_string(r)?)?;
+                        writeln!(out, "{}", json::line(r))?;
                     }
                 } else {
                     writeln!(
@@ -330,7 +332,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
                 for label in labels {
                     for s in suggest(&examples, label, &matcher, &segmenter, top) {
                         if json.json {
-                            writeln!(out, "{}", serde_json::to_string(&s)?)?;
+                            writeln!(out, "{}", json::line(&s))?;
                         } else {
                             writeln!(
                                 out,
@@ -367,8 +369,8 @@ fn editable(corpus: &CorpusArg) -> Result<super::Resolved> {
     Ok(dir)
 }
 
-/// One phrase of `corpus list --json`. Serialised straight from the struct, so the f32
-/// weight prints as the f32 it is (`0.8`), not widened to f64 (`0.800000011920929`).
+/// One phrase of `corpus list --json`, written through [`json::line`], so the f32 weight
+/// prints as the f32 it is (`0.8`), not widened to f64 (`0.800000011920929`).
 #[derive(serde::Serialize)]
 struct PhraseLine<'a> {
     phrase: &'a str,

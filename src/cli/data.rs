@@ -39,7 +39,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if json.json {
-        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+        writeln!(out, "{}", heihui::output::json::line(&report))?;
     } else {
         writeln!(
             out,

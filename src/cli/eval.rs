@@ -11,7 +11,7 @@ use heihui::data::{read_labeled_sheet_strict, Example};
 use heihui::decide::{reason, Decision};
 use heihui::eval::tune::tune;
 use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
-use heihui::output::{columns, Decided, Explain};
+use heihui::output::{columns, json, Decided, Explain};
 use heihui::Label;
 
 use super::args::{JsonArg, QuietArg, TextColumnArg};
@@ -47,7 +47,7 @@ pub struct Args {
     gate: Vec<Gate>,
     #[command(flatten)]
     json: JsonArg,
-    /// Also write the report as JSON to OUT
+    /// Also write the report as JSON to OUT (`-`: stdout, as --json)
     #[arg(long, value_name = "OUT")]
     json_out: Option<PathBuf>,
     /// Write the report as one self-contained HTML page (inline CSS and SVG, no script):
@@ -105,7 +105,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             })
             .collect()
     };
-    if let Some(extra) = args.extra.first() {
+    // `--json -` and `--json-out -` name stdout, where `--json` writes anyway.
+    let json_to_stdout = args.json.json || args.json_out.as_deref() == Some(Path::new("-"));
+    let json_out = args.json_out.as_deref().filter(|p| *p != Path::new("-"));
+    let extra: Vec<&String> = match args.extra.as_slice() {
+        [dash] if dash == "-" && args.json.json => Vec::new(),
+        extra => extra.iter().collect(),
+    };
+    if let Some(extra) = extra.first() {
         if args.json.json {
             bail!(
                 "{extra}: --json takes no file, it prints the report as JSON lines on stdout; \
@@ -165,23 +172,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         decision = tuned;
     }
     let report = serde_json::json!({
-        "schema": 2,
+        "schema": json::SCHEMA,
         "file": args.file,
         "model": model_dir.describe(heihui::builtin::MODEL_NAME),
         "systems": evaluation.all,
         "by_length": by.contains(&Breakdown::Length).then(|| breakdown_json(&evaluation, Breakdown::Length)),
         "by_genre": by.contains(&Breakdown::Genre).then(|| breakdown_json(&evaluation, Breakdown::Genre)),
-        "decision": decision,
+        "decision": json::decision(&decision),
     });
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if args.json.json {
+    if json_to_stdout {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     } else {
         write!(out, "{}", text_report(&args.file, &evaluation, &by))?;
     }
     out.flush()?;
-    if let Some(path) = &args.json_out {
+    if let Some(path) = json_out {
         heihui::fs::write_atomic(
             path,
             (serde_json::to_string_pretty(&report)? + "\n").as_bytes(),

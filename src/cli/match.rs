@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use heihui::output::json;
 use heihui::{normalize, Corpus, Matcher};
 
 use super::args::{JsonArg, QuietArg};
@@ -43,9 +44,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
         let hits = matcher.find_in(text, &normalized);
         if args.json.json {
             let line = serde_json::json!({
+                "schema": json::SCHEMA,
                 "text": text,
                 "normalized": normalized.as_str(),
-                "hits": hits,
+                "hits": json::to_value(&hits),
             });
             writeln!(out, "{line}")?;
             return Ok(());

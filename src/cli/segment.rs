@@ -55,6 +55,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 })
                 .collect();
             let line = serde_json::json!({
+                "schema": heihui::output::json::SCHEMA,
                 "text": text,
                 "normalized": normalized.as_str(),
                 "tokens": tokens,

@@ -260,7 +260,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let report = train(&settings, &mut bar)?;
     if args.json.json {
-        println!("{}", serde_json::to_string(&report)?);
+        let mut line = heihui::output::json::record(&report);
+        line.insert(
+            "decision".into(),
+            heihui::output::json::decision(&report.decision),
+        );
+        println!("{}", serde_json::Value::Object(line));
     }
     if !args.quiet.quiet {
         let f1 = |s: System| {

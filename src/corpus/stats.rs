@@ -18,7 +18,9 @@ pub struct PhraseStats {
     pub category: Category,
     /// Its weight.
     pub weight: f32,
-    /// Rows it fired on, per gold label in [`Label::ALL`] order (a row counts once).
+    /// Rows it fired on, per gold label in [`Label::ALL`] order (a row counts once;
+    /// label-keyed in JSON).
+    #[serde(serialize_with = "crate::labels::by_label")]
     pub hits: [usize; 3],
     /// Share of its hits on rows of the label its category stands for (normal for warning
     /// context); `None` when it never fired.

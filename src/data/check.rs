@@ -35,7 +35,8 @@ pub struct SplitSummary {
     pub name: String,
     /// Rows read.
     pub rows: usize,
-    /// Rows per label, in [`Label::ALL`] order.
+    /// Rows per label, in [`Label::ALL`] order (label-keyed in JSON).
+    #[serde(serialize_with = "crate::labels::by_label")]
     pub per_label: [usize; 3],
     /// Text lengths.
     pub lengths: Lengths,

@@ -26,9 +26,12 @@ pub struct LabelScores {
 /// Classification metrics over a set of rows.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    /// `confusion[gold][predicted]`, in [`Label::ALL`] order.
+    /// `confusion[gold][predicted]`, in [`Label::ALL`] order (in JSON: gold label to
+    /// predicted label to rows).
+    #[serde(serialize_with = "crate::labels::by_label_matrix")]
     pub confusion: [[usize; 3]; 3],
-    /// Per label, in [`Label::ALL`] order.
+    /// Per label, in [`Label::ALL`] order (label-keyed in JSON).
+    #[serde(serialize_with = "crate::labels::by_label")]
     pub labels: [LabelScores; 3],
     /// Share of rows predicted right.
     pub accuracy: f64,

@@ -1,16 +1,17 @@
-//! JSON lines: a labelled row as one object (the input's fields, then the added columns), and
-//! the line standing for a rejected input line.
+//! JSON lines: a labelled row as one object (the input's fields, then `schema` and the added
+//! fields), and the line standing for a rejected input line.
 
+use super::json::SCHEMA;
 use super::{Decided, OutputSettings, RAW_CHARS};
 use crate::classifier::Classification;
 use crate::input::{Fields, Reject, Row};
 use crate::mining::minhash::MinHasher;
 
-/// One labelled row as a JSON object; `columns` are the added columns' names.
+/// One labelled row as a JSON object. An added key the input already uses gets a
+/// `heihui_` prefix, so no field is shadowed.
 pub(super) fn row_object(
     settings: &OutputSettings,
     header: &[String],
-    columns: &[String],
     lsh: Option<&MinHasher>,
     source: &str,
     row: &Row,
@@ -31,14 +32,16 @@ pub(super) fn row_object(
         ),
     }
     let decided = Decided::from(c);
-    let values = super::columns(settings.explain)
-        .into_iter()
-        .map(|col| col.value(&decided));
-    for (key, value) in columns.iter().zip(values) {
-        let key = if object.contains_key(key) {
+    let added = std::iter::once(("schema".to_string(), SCHEMA.into())).chain(
+        super::fields(settings.explain)
+            .into_iter()
+            .map(|col| (col.name(), col.value(&decided))),
+    );
+    for (key, value) in added {
+        let key = if object.contains_key(&key) {
             format!("heihui_{key}")
         } else {
-            key.clone()
+            key
         };
         object.insert(key, value);
     }
@@ -66,6 +69,7 @@ pub(super) fn reject_object(reject: &Reject) -> serde_json::Value {
         .ok()
         .and_then(|v| v.get("id").cloned());
     let mut object = serde_json::json!({
+        "schema": SCHEMA,
         "error": reject.reason,
         "line": reject.line,
         "label": null,

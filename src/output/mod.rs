@@ -17,6 +17,7 @@ use crate::input::{Format, Reject, Row};
 use crate::labels::Label;
 use crate::matcher::Hit;
 
+pub mod json;
 mod jsonl;
 mod rejects;
 mod table;
@@ -85,16 +86,19 @@ impl<'a> From<&'a Classification> for Decided<'a> {
     }
 }
 
-/// A column heihui adds after the input's own. [`columns`] lists them in order; each knows
-/// its name, its CSV/TSV cell and its JSON value, so a new column is one edit here.
+/// A column heihui adds after the input's own. [`columns`] lists them in order for tables,
+/// [`fields`] for JSON; each knows its name, its CSV/TSV cell and its JSON value, so a new
+/// column is one edit here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     /// The combined decision's label.
     Label,
     /// Its confidence.
     Confidence,
-    /// One label's probability, `p_<label>`.
+    /// One label's probability, `p_<label>` (tables: CSV, TSV, workbooks).
     Probability(Label),
+    /// Every label's probability, label-keyed (JSON, in place of the `p_<label>` columns).
+    Probabilities,
     /// Whether the row needs a person's look.
     NeedsReview,
     /// The phrase hits.
@@ -105,11 +109,22 @@ pub enum Column {
     Reason,
 }
 
-/// The added columns, in order: label, confidence, one `p_<label>` per label, needs_review,
-/// hits, contacts and, with [`Explain::On`], reason.
+/// The added table columns, in order: label, confidence, one `p_<label>` per label,
+/// needs_review, hits, contacts and, with [`Explain::On`], reason.
 pub fn columns(explain: Explain) -> Vec<Column> {
     let mut cols = vec![Column::Label, Column::Confidence];
     cols.extend(Label::ALL.iter().map(|&l| Column::Probability(l)));
+    cols.extend([Column::NeedsReview, Column::Hits, Column::Contacts]);
+    if explain == Explain::On {
+        cols.push(Column::Reason);
+    }
+    cols
+}
+
+/// The added JSON fields, in order: as [`columns`], with one label-keyed `probabilities`
+/// object in place of the flat `p_<label>` columns.
+pub fn fields(explain: Explain) -> Vec<Column> {
+    let mut cols = vec![Column::Label, Column::Confidence, Column::Probabilities];
     cols.extend([Column::NeedsReview, Column::Hits, Column::Contacts]);
     if explain == Explain::On {
         cols.push(Column::Reason);
@@ -124,6 +139,7 @@ impl Column {
             Column::Label => "label".into(),
             Column::Confidence => "confidence".into(),
             Column::Probability(l) => format!("p_{}", l.name()),
+            Column::Probabilities => "probabilities".into(),
             Column::NeedsReview => "needs_review".into(),
             Column::Hits => "hits".into(),
             Column::Contacts => "contacts".into(),
@@ -139,6 +155,11 @@ impl Column {
             Column::Label => v.label.name().into(),
             Column::Confidence => format!("{:.4}", v.confidence),
             Column::Probability(l) => format!("{:.4}", v.probabilities[l.index()]),
+            Column::Probabilities => Label::ALL
+                .iter()
+                .map(|l| format!("{}:{:.4}", l.name(), v.probabilities[l.index()]))
+                .collect::<Vec<_>>()
+                .join("; "),
             Column::NeedsReview => v.needs_review.to_string(),
             Column::Hits => compact_hits(d.hits),
             Column::Contacts => crate::clues::compact(d.contacts),
@@ -146,17 +167,18 @@ impl Column {
         }
     }
 
-    /// The JSON value: numbers rounded to four places, hits and contacts as objects with
-    /// their spans.
+    /// The JSON value: numbers as the f32 values they are, probabilities label-keyed, hits
+    /// and contacts as objects with their spans.
     pub fn value(self, d: &Decided<'_>) -> serde_json::Value {
         let v = d.verdict;
         match self {
             Column::Label => v.label.name().into(),
-            Column::Confidence => round(v.confidence).into(),
-            Column::Probability(l) => round(v.probabilities[l.index()]).into(),
+            Column::Confidence => json::f32_value(v.confidence),
+            Column::Probability(l) => json::f32_value(v.probabilities[l.index()]),
+            Column::Probabilities => json::by_label(&v.probabilities),
             Column::NeedsReview => v.needs_review.into(),
-            Column::Hits => serde_json::to_value(d.hits).expect("hits serialise"),
-            Column::Contacts => serde_json::to_value(d.contacts).expect("contacts serialise"),
+            Column::Hits => json::to_value(d.hits),
+            Column::Contacts => json::to_value(d.contacts),
             Column::Reason => d.reason.into(),
         }
     }
@@ -186,18 +208,13 @@ pub fn compact_hits(hits: &[Hit]) -> String {
         .join("; ")
 }
 
-/// A probability rounded to four places, as JSON writes it.
-fn round(p: f32) -> f64 {
-    (p as f64 * 10_000.0).round() / 10_000.0
-}
-
 /// Characters of a rejected line kept in its JSON error line.
 pub const RAW_CHARS: usize = 200;
 
 /// Writes labelled rows.
 pub struct LabelWriter {
     settings: OutputSettings,
-    /// Names of the added columns (and JSON keys), in order.
+    /// Names of the added table columns, in order.
     columns: Vec<String>,
     /// The input's columns: the JSON keys of a CSV or TSV row written as JSON lines.
     header: Vec<String>,
@@ -301,7 +318,6 @@ impl LabelWriter {
             let object = jsonl::row_object(
                 &self.settings,
                 &self.header,
-                &self.columns,
                 self.lsh.as_ref(),
                 source,
                 row,

@@ -30,11 +30,10 @@ fn classify_json_has_every_column_label_adds_with_the_same_values() {
     assert_eq!(
         added,
         [
+            "schema",
             "label",
             "confidence",
-            "p_normal",
-            "p_malicious_complaint",
-            "p_debt_optimization",
+            "probabilities",
             "needs_review",
             "hits",
             "contacts",

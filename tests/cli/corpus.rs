@@ -174,7 +174,10 @@ fn corpus_stats_puts_misfiring_phrases_first() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows[0]["phrase"], "停息挂账");
-    assert_eq!(rows[0]["hits"], serde_json::json!([2, 0, 1]));
+    assert_eq!(
+        rows[0]["hits"],
+        serde_json::json!({"normal": 2, "malicious_complaint": 0, "debt_optimization": 1})
+    );
     let full = rows.iter().find(|r| r["phrase"] == "全部息费减免").unwrap();
     assert_eq!(full["precision"], 1.0);
 }

@@ -50,7 +50,7 @@ fn a_stack_without_transformer_weights_labels_without_running_it() {
         assert_eq!(row["label"], shown["label"]);
         for label in ["normal", "malicious_complaint", "debt_optimization"] {
             let (a, b) = (
-                row[format!("p_{label}")].as_f64().unwrap(),
+                row["probabilities"][label].as_f64().unwrap(),
                 shown["probabilities"][label].as_f64().unwrap(),
             );
             assert!((a - b).abs() < 1e-3, "{label}: {a} vs {b}");

@@ -21,6 +21,7 @@ mod mapper;
 mod model;
 mod model_checks;
 mod report;
+mod shapes;
 mod shell;
 mod snapshots;
 mod spans;
