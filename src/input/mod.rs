@@ -9,30 +9,27 @@
 //! first line is rejected and reading resumes on the next line.
 //!
 //! [`encoding`] detects and decodes the text encoding, [`records`] cuts records and fields,
-//! [`columns`] finds the delimiter and the text column, [`xlsx`] reads workbooks; this module
-//! joins them into rows. A file is read as a workbook when its first bytes are a zip archive's
+//! [`columns`] finds the delimiter and the text column, [`xlsx`] reads workbooks; [`open`]
+//! opens an input and reads its header, [`items`] turns its records into rows and rejects. A file is read as a workbook when its first bytes are a zip archive's
 //! or an OLE file's (whatever its extension), or when `--format xlsx` says so.
 
 mod columns;
 mod encoding;
+mod items;
+mod open;
 mod records;
 mod xlsx;
 
-use std::fs::File;
-use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-
-use crate::error::{Error, InputError, Result};
 
 pub use columns::{detect_delimiter, TEXT_COLUMNS};
 pub use encoding::{detect_encoding, TextEncoding};
 pub use records::{parse_size, show_size, DEFAULT_MAX_FIELD_BYTES};
 
-use columns::find_text_column;
-use encoding::{detect, Utf16Reader};
-use records::{parse_record, swallowed_a_record, Ending, RawRecord, Splitter};
+pub(crate) use open::open_sheet;
+use records::Splitter;
 pub(crate) use xlsx::SheetRow;
 
 /// The shape of an input file.
@@ -177,19 +174,6 @@ impl BytesRead {
     }
 }
 
-struct Counting<R> {
-    inner: R,
-    count: BytesRead,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.0.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
 /// An open input, positioned after its header.
 pub struct InputReader {
     name: String,
@@ -217,195 +201,7 @@ impl std::fmt::Debug for InputReader {
     }
 }
 
-/// Opens `sheet` (the first when `None`) of the file at `path` when the file is a workbook
-/// (by its first bytes, or by its extension); `Ok(None)` when it is not one.
-///
-/// # Errors
-/// An unreadable file, a workbook calamine cannot read, or no such sheet.
-pub(crate) fn open_sheet(path: &Path, sheet: Option<&str>) -> Result<Option<xlsx::Sheet>> {
-    let mut start = [0u8; 8];
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let n = file.read(&mut start).map_err(|e| Error::io(path, e))?;
-    if !xlsx::has_workbook_magic(&start[..n]) {
-        if Format::from_extension(path) == Some(Format::Xlsx) {
-            return Err(workbook_error(
-                &path.display().to_string(),
-                "not a workbook (it is neither a zip archive nor an OLE file)",
-            ));
-        }
-        return Ok(None);
-    }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    xlsx::Sheet::open(bytes, sheet)
-        .map(Some)
-        .map_err(|message| workbook_error(&path.display().to_string(), message))
-}
-
-/// A workbook that cannot be read, or has no such sheet: no row is at fault.
-fn workbook_error(name: &str, message: impl Into<String>) -> Error {
-    Error::io(
-        name,
-        io::Error::new(io::ErrorKind::InvalidData, message.into()),
-    )
-}
-
 impl InputReader {
-    /// Opens an input, detects its encoding and delimiter, reads its header and finds its
-    /// text column.
-    ///
-    /// # Errors
-    /// An unreadable file; a CSV/TSV file without a header or whose text column cannot be
-    /// found (the message lists the columns seen).
-    pub fn open(spec: &InputSpec) -> Result<Self> {
-        let name = spec.name();
-        let bytes_read = BytesRead::default();
-        let raw: Box<dyn Read + Send> = match &spec.path {
-            Some(path) => Box::new(File::open(path).map_err(|e| Error::io(path, e))?),
-            None => Box::new(io::stdin()),
-        };
-        let mut reader = BufReader::with_capacity(
-            1 << 16,
-            Counting {
-                inner: raw,
-                count: bytes_read.clone(),
-            },
-        );
-        let mut peek = Vec::with_capacity(1 << 16);
-        (&mut reader)
-            .take(1 << 16)
-            .read_to_end(&mut peek)
-            .map_err(|e| Error::io(&name, e))?;
-        let workbook = match spec.format {
-            Some(format) => format == Format::Xlsx,
-            None => {
-                xlsx::has_workbook_magic(&peek)
-                    || spec.path.as_deref().and_then(Format::from_extension) == Some(Format::Xlsx)
-            }
-        };
-        if workbook {
-            return Self::open_workbook(spec, name, peek, reader, bytes_read);
-        }
-        let detected = detect(&peek);
-        let (encoding, skip) = (detected.encoding, detected.bom);
-        let stream: Box<dyn Read + Send> =
-            Box::new(io::Cursor::new(peek[skip..].to_vec()).chain(reader));
-        let stream: Box<dyn Read + Send> = match detected.utf16 {
-            Some(order) => Box::new(Utf16Reader::new(stream, order)),
-            None => stream,
-        };
-        let format = spec
-            .format
-            .or_else(|| spec.path.as_deref().and_then(Format::from_extension))
-            .unwrap_or(Format::Csv);
-        let mut splitter = Splitter::new(stream);
-        splitter.max_field = spec.max_field_bytes;
-        let mut input = InputReader {
-            name,
-            format,
-            encoding,
-            delimiter: b',',
-            header: Vec::new(),
-            text_column: spec.text_column.clone().unwrap_or_else(|| "text".into()),
-            text_index: 0,
-            splitter: Splitter::new(Box::new(io::empty())),
-            bytes_read,
-            sheet: None,
-            sheet_bytes: 0,
-        };
-        if format == Format::Jsonl {
-            splitter.delimiter = None;
-            input.splitter = splitter;
-            return Ok(input);
-        }
-        input.delimiter = match format {
-            Format::Tsv => b'\t',
-            _ => detect_delimiter(&peek[skip..]),
-        };
-        splitter.delimiter = Some(input.delimiter);
-        let header = splitter
-            .next_record()
-            .map_err(|e| Error::io(&input.name, e))?
-            .ok_or_else(|| InputError::Empty {
-                path: PathBuf::from(&input.name),
-            })?;
-        if header.ending != Ending::Whole {
-            return Err(InputError::Header {
-                path: PathBuf::from(&input.name),
-            }
-            .into());
-        }
-        let fields =
-            parse_record(&header.bytes, input.delimiter).ok_or_else(|| InputError::Header {
-                path: PathBuf::from(&input.name),
-            })?;
-        let header_encoding = input.encoding.of_record(&header.bytes);
-        input.header = fields
-            .iter()
-            .map(|f| {
-                header_encoding
-                    .decode(f)
-                    .unwrap_or_else(|| String::from_utf8_lossy(f).into_owned())
-                    .trim()
-                    .trim_start_matches('\u{feff}')
-                    .to_string()
-            })
-            .collect();
-        input.find_text_column(spec)?;
-        input.splitter = splitter;
-        Ok(input)
-    }
-
-    /// Reads a whole workbook and opens its sheet, positioned after the header row.
-    fn open_workbook(
-        spec: &InputSpec,
-        name: String,
-        mut bytes: Vec<u8>,
-        mut rest: impl Read,
-        bytes_read: BytesRead,
-    ) -> Result<Self> {
-        rest.read_to_end(&mut bytes)
-            .map_err(|e| Error::io(&name, e))?;
-        if !xlsx::has_workbook_magic(&bytes) {
-            return Err(workbook_error(
-                &name,
-                "not a workbook (it is neither a zip archive nor an OLE file); if it is text, \
-                 name its format with --format csv",
-            ));
-        }
-        let sheet_bytes = bytes.len() as u64;
-        // Counted again row by row as the sheet is read.
-        bytes_read.0.store(0, Ordering::Relaxed);
-        let sheet = xlsx::Sheet::open(bytes, spec.sheet.as_deref())
-            .map_err(|message| workbook_error(&name, message))?;
-        let mut input = InputReader {
-            name,
-            format: Format::Xlsx,
-            encoding: TextEncoding::Utf8,
-            delimiter: b',',
-            header: sheet.header.clone(),
-            text_column: String::new(),
-            text_index: 0,
-            splitter: Splitter::new(Box::new(io::empty())),
-            bytes_read,
-            sheet: Some(sheet),
-            sheet_bytes,
-        };
-        input.find_text_column(spec)?;
-        Ok(input)
-    }
-
-    fn find_text_column(&mut self, spec: &InputSpec) -> Result<()> {
-        let input = self;
-        input.text_index = find_text_column(&input.header, spec.text_column.as_deref())
-            .ok_or_else(|| InputError::NoTextColumn {
-                path: PathBuf::from(&input.name),
-                wanted: spec.text_column.clone(),
-                columns: input.header.clone(),
-            })?;
-        input.text_column = input.header[input.text_index].clone();
-        Ok(())
-    }
-
     /// The input's name in messages.
     pub fn name(&self) -> &str {
         &self.name
@@ -439,164 +235,6 @@ impl InputReader {
     /// A handle on the count of bytes read, for progress.
     pub fn bytes_read(&self) -> BytesRead {
         self.bytes_read.clone()
-    }
-
-    /// The next record, read or rejected; `None` at the end.
-    ///
-    /// # Errors
-    /// Only I/O failures of the underlying file; bad records are [`Item::Reject`]s.
-    pub fn next_item(&mut self) -> Result<Option<Item>> {
-        if let Some(sheet) = &mut self.sheet {
-            let Some(row) = sheet.next_row() else {
-                self.bytes_read.0.store(self.sheet_bytes, Ordering::Relaxed);
-                return Ok(None);
-            };
-            let done = self.sheet_bytes * sheet.rows_read() as u64 / sheet.height().max(1) as u64;
-            self.bytes_read.0.store(done, Ordering::Relaxed);
-            return Ok(Some(match row.cells {
-                Ok(fields) => Item::Row(Row::table(row.row, fields, self.text_index)),
-                Err(reason) => Item::Reject(Reject {
-                    line: row.row,
-                    reason,
-                    raw: row.raw,
-                }),
-            }));
-        }
-        let Some(record) = self
-            .splitter
-            .next_record()
-            .map_err(|e| Error::io(&self.name, e))?
-        else {
-            return Ok(None);
-        };
-        let item = match self.format {
-            Format::Jsonl => self.json_item(&record),
-            Format::Csv | Format::Tsv | Format::Xlsx => self.table_item(record),
-        };
-        Ok(Some(item))
-    }
-
-    fn reject(&self, record: &RawRecord, reason: String) -> Item {
-        Item::Reject(Reject {
-            line: record.line,
-            reason,
-            raw: self.encoding.of_record(&record.bytes).lossy(&record.bytes),
-        })
-    }
-
-    /// Why a record with a field over the limit is rejected.
-    fn too_long(&self, field: usize, in_quotes: bool) -> String {
-        let what = match self.format {
-            Format::Jsonl => "the line".to_string(),
-            _ => match self.header.get(field) {
-                Some(name) => format!("column {name}"),
-                None => format!("field {}", field + 1),
-            },
-        };
-        let mut reason = format!(
-            "{what} is longer than the limit of {}; raise it with --max-field-size",
-            show_size(self.splitter.max_field)
-        );
-        if in_quotes {
-            reason.push_str(" (the file ends inside a quoted field)");
-        }
-        reason
-    }
-
-    fn json_item(&self, record: &RawRecord) -> Item {
-        if let Ending::TooLong { field, in_quotes } = record.ending {
-            return self.reject(record, self.too_long(field, in_quotes));
-        }
-        let encoding = self.encoding.of_record(&record.bytes);
-        let Some(text) = encoding.decode(&record.bytes) else {
-            return self.reject(record, format!("bytes invalid in {}", self.encoding.name()));
-        };
-        let line = text.trim_end_matches(['\r', '\n']);
-        let value: serde_json::Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => return self.reject(record, format!("malformed JSON: {e}")),
-        };
-        let serde_json::Value::Object(map) = value else {
-            return self.reject(record, "expected a JSON object".into());
-        };
-        let text = match map.get(&self.text_column) {
-            Some(serde_json::Value::String(_)) => Text::Key(self.text_column.clone()),
-            Some(serde_json::Value::Null) => Text::Own(String::new()),
-            Some(other) => Text::Own(other.to_string()),
-            None => {
-                return self.reject(
-                    record,
-                    format!(
-                        "no `{}` field; name the text field with --text-column",
-                        self.text_column
-                    ),
-                )
-            }
-        };
-        Item::Row(Row {
-            line: record.line,
-            fields: Fields::Json(map),
-            text,
-        })
-    }
-
-    fn table_item(&mut self, record: RawRecord) -> Item {
-        if let Ending::TooLong { field, in_quotes } = record.ending {
-            return self.reject(&record, self.too_long(field, in_quotes));
-        }
-        let Some(raw_fields) = parse_record(&record.bytes, self.delimiter) else {
-            return self.reject(&record, "unreadable record".into());
-        };
-        if raw_fields.len() != self.header.len() {
-            let reason = if record.ending == Ending::InQuotes && record.lines == 1 {
-                "the file ends inside a quoted field".to_string()
-            } else {
-                format!(
-                    "expected {} fields, found {} (broken quoting or a stray delimiter)",
-                    self.header.len(),
-                    raw_fields.len()
-                )
-            };
-            if record.lines > 1 {
-                // Probably an unclosed quote: give up on the first line only.
-                let first_line = record.first_line();
-                self.splitter.resume_after_first_line(&record);
-                return self.reject(&first_line, reason);
-            }
-            return self.reject(&record, reason);
-        }
-        if record.lines > 1
-            && swallowed_a_record(&record, &raw_fields, self.delimiter, self.header.len())
-        {
-            let first_line = record.first_line();
-            self.splitter.resume_after_first_line(&record);
-            return self.reject(
-                &first_line,
-                "a quoted field is not closed on this line (broken quoting)".into(),
-            );
-        }
-        if record.ending == Ending::InQuotes {
-            // The fields add up: the last one was cut off with the file (a truncated export).
-            return self.reject(&record, "the file ends inside a quoted field".into());
-        }
-        let encoding = self.encoding.of_record(&record.bytes);
-        let mut fields = Vec::with_capacity(raw_fields.len());
-        for (i, f) in raw_fields.into_iter().enumerate() {
-            match encoding.decode_owned(f) {
-                Some(s) => fields.push(s),
-                None => {
-                    return self.reject(
-                        &record,
-                        format!(
-                            "column {}: bytes invalid in {}",
-                            self.header[i],
-                            self.encoding.name()
-                        ),
-                    )
-                }
-            }
-        }
-        Item::Row(Row::table(record.line, fields, self.text_index))
     }
 }
 
