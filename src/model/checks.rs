@@ -6,11 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
-
-use candle_core::safetensors::BufferedSafetensors;
-use candle_core::{DType, Device, Shape, Tensor};
-use candle_nn::var_builder::SimpleBackend;
 
 use crate::error::{Error, ModelError, Result};
 
@@ -27,51 +22,6 @@ pub enum UnusedWeights {
 /// A text every model is run on once when it loads; its words are of the trade, so that the
 /// probe passes through the same layers a real row does.
 pub const PROBE_TEXT: &str = "网贷逾期别慌，专业团队帮你停息挂账，先服务后收费";
-
-/// Safetensors that remember which tensors the network asked for.
-pub(crate) struct Recording {
-    inner: BufferedSafetensors,
-    used: Arc<Mutex<BTreeSet<String>>>,
-}
-
-impl Recording {
-    /// Wraps `inner`; the names it hands out are added to `used`.
-    pub(crate) fn new(inner: BufferedSafetensors, used: Arc<Mutex<BTreeSet<String>>>) -> Self {
-        Recording { inner, used }
-    }
-
-    fn record(&self, name: &str) {
-        self.used
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(name.to_string());
-    }
-}
-
-impl SimpleBackend for Recording {
-    fn get(
-        &self,
-        s: Shape,
-        name: &str,
-        h: candle_nn::Init,
-        dtype: DType,
-        dev: &Device,
-    ) -> candle_core::Result<Tensor> {
-        let tensor = SimpleBackend::get(&self.inner, s, name, h, dtype, dev)?;
-        self.record(name);
-        Ok(tensor)
-    }
-
-    fn get_unchecked(&self, name: &str, dtype: DType, dev: &Device) -> candle_core::Result<Tensor> {
-        let tensor = self.inner.get_unchecked(name, dtype, dev)?;
-        self.record(name);
-        Ok(tensor)
-    }
-
-    fn contains_tensor(&self, name: &str) -> bool {
-        self.inner.contains_tensor(name)
-    }
-}
 
 /// Tensors transformers saves that are buffers, not weights: never read, never a sign of a
 /// disagreement.

@@ -22,6 +22,7 @@ mod scores;
 pub mod solve;
 #[cfg(test)]
 mod tests;
+mod weights;
 
 use std::path::{Path, PathBuf};
 
@@ -128,12 +129,9 @@ impl Model {
             config.vocab_size,
         )?;
         let weights = dir.join("model.safetensors");
-        let bytes = std::fs::read(&weights).map_err(|e| Error::io(&weights, e))?;
-        let tensors = candle_core::safetensors::BufferedSafetensors::new(bytes)
-            .map_err(|e| candle_error(&weights, e))?;
-        let all: Vec<String> = tensors.tensors().into_iter().map(|(n, _)| n).collect();
         let used = std::sync::Arc::default();
-        let backend = checks::Recording::new(tensors, std::sync::Arc::clone(&used));
+        let backend = weights::MappedWeights::open(&weights, std::sync::Arc::clone(&used))?;
+        let all = backend.names();
         let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, Device::Cpu);
         let network = Network::load(vb, &config).map_err(|e| candle_error(&weights, e))?;
         checks::unused_tensors(
