@@ -7,7 +7,7 @@ use candle_core::Result;
 use candle_nn::VarBuilder;
 
 use super::config::Config;
-use super::layers::{linear, Embeddings, Head, HeadActivation, HeadDropout, Positions};
+use super::layers::{linear, Embeddings, Head, HeadActivation, Positions};
 
 /// The embeddings and their projection, from the base model's `vb` (`electra`).
 pub(super) fn embeddings(base: &VarBuilder, cfg: &Config) -> Result<Embeddings> {
@@ -22,16 +22,5 @@ pub(super) fn embeddings(base: &VarBuilder, cfg: &Config) -> Result<Embeddings> 
 
 /// The classification head, from the checkpoint's root `vb`.
 pub(super) fn head(vb: &VarBuilder, cfg: &Config) -> Result<Head> {
-    let classifier = vb.pp("classifier");
-    Ok(Head::new(
-        linear(cfg.hidden_size, cfg.hidden_size, classifier.pp("dense"))?,
-        HeadActivation::Gelu,
-        linear(
-            cfg.hidden_size,
-            cfg.id2label.len(),
-            classifier.pp("out_proj"),
-        )?,
-        cfg,
-        HeadDropout::AroundDense,
-    ))
+    Head::dense_out_proj(vb, cfg, HeadActivation::Gelu)
 }

@@ -284,6 +284,27 @@ pub(crate) struct Head {
 }
 
 impl Head {
+    /// RoBERTa's and ELECTRA's head, from the checkpoint's root `vb`: `classifier.dense`, the
+    /// family's activation, `classifier.out_proj`, dropout around the dense layer.
+    pub(crate) fn dense_out_proj(
+        vb: &VarBuilder,
+        cfg: &Config,
+        activation: HeadActivation,
+    ) -> Result<Self> {
+        let classifier = vb.pp("classifier");
+        Ok(Head::new(
+            linear(cfg.hidden_size, cfg.hidden_size, classifier.pp("dense"))?,
+            activation,
+            linear(
+                cfg.hidden_size,
+                cfg.id2label.len(),
+                classifier.pp("out_proj"),
+            )?,
+            cfg,
+            HeadDropout::AroundDense,
+        ))
+    }
+
     /// A head of `dense` (`hidden -> hidden`) and `out` (`hidden -> labels`).
     pub(crate) fn new(
         dense: Linear,

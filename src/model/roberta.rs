@@ -8,7 +8,7 @@ use candle_core::Result;
 use candle_nn::VarBuilder;
 
 use super::config::Config;
-use super::layers::{linear, Embeddings, Head, HeadActivation, HeadDropout, Positions};
+use super::layers::{Embeddings, Head, HeadActivation, Positions};
 
 /// The embeddings, from the base model's `vb` (`roberta`).
 pub(super) fn embeddings(base: &VarBuilder, cfg: &Config) -> Result<Embeddings> {
@@ -24,16 +24,5 @@ pub(super) fn embeddings(base: &VarBuilder, cfg: &Config) -> Result<Embeddings> 
 
 /// The classification head, from the checkpoint's root `vb`.
 pub(super) fn head(vb: &VarBuilder, cfg: &Config) -> Result<Head> {
-    let classifier = vb.pp("classifier");
-    Ok(Head::new(
-        linear(cfg.hidden_size, cfg.hidden_size, classifier.pp("dense"))?,
-        HeadActivation::Tanh,
-        linear(
-            cfg.hidden_size,
-            cfg.id2label.len(),
-            classifier.pp("out_proj"),
-        )?,
-        cfg,
-        HeadDropout::AroundDense,
-    ))
+    Head::dense_out_proj(vb, cfg, HeadActivation::Tanh)
 }
