@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use heihui::eval::System;
 use heihui::model::ngram::NgramSettings;
 use heihui::model::ModelSize;
+use heihui::train::pretrain::PretrainSettings;
 use heihui::train::{train, TrainObserver, TrainSettings, TransformerTraining};
 use indicatif::ProgressBar;
 
@@ -84,6 +85,25 @@ pub struct Args {
     /// Keep --init's transformer as it is: only fit the n-gram part and the decision
     #[arg(long, requires = "init")]
     keep_transformer: bool,
+    /// Masked-language pre-training before fine-tuning: passes over the unlabelled texts
+    /// (the train and dev texts without labels, and --pretrain-texts); 0 skips it
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        conflicts_with = "keep_transformer"
+    )]
+    pretrain_epochs: usize,
+    /// More unlabelled texts for pre-training (CSV, TSV, JSON lines or xlsx; the text column
+    /// is found as `label` finds it); repeatable
+    #[arg(long, value_name = "FILE", requires = "pretrain_epochs")]
+    pretrain_texts: Vec<PathBuf>,
+    /// Share of jieba words masked in each pre-training window
+    #[arg(long, value_name = "SHARE", default_value_t = 0.15, value_parser = share)]
+    mask_rate: f64,
+    /// Peak learning rate of pre-training
+    #[arg(long, value_name = "LR", default_value_t = 5e-4, value_parser = above_zero)]
+    pretrain_lr: f64,
     /// N-gram part: drop character and word n-grams seen in fewer training rows
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = at_least::<1>)]
     ngram_min_df: usize,
@@ -132,6 +152,14 @@ fn above_zero(value: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// A share strictly between 0 and 1.
+fn share(value: &str) -> std::result::Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err("expected a number between 0 and 1 (for example 0.15)".into()),
+    }
+}
+
 /// What clap cannot check alone: arguments that must agree with each other. Runs before any
 /// data is read, so a bad combination is one clear line instead of a failure halfway.
 fn check(args: &Args) -> Result<()> {
@@ -166,6 +194,7 @@ impl Bar {
 
 impl TrainObserver for Bar {
     fn start(&mut self, total_steps: u64, parameters: usize) {
+        self.bar.finish_and_clear();
         self.bar = steps_bar(total_steps, self.mode);
         self.say(format!(
             "training {parameters} parameters, {total_steps} steps at most"
@@ -189,6 +218,33 @@ impl TrainObserver for Bar {
         let mark = if best { " (best, saved)" } else { "" };
         self.say(format!(
             "epoch {epoch}: dev macro-F1 {dev_macro_f1:.4}{mark}"
+        ));
+    }
+
+    fn pretrain_start(&mut self, total_steps: u64, windows: usize) {
+        self.bar = steps_bar(total_steps, self.mode);
+        self.say(format!(
+            "pre-training on {windows} windows of unlabelled text, {total_steps} steps"
+        ));
+    }
+
+    fn pretrain_step(&mut self, epoch: usize, loss: f32) {
+        self.loss = if self.loss == 0.0 {
+            loss
+        } else {
+            0.95 * self.loss + 0.05 * loss
+        };
+        self.bar.set_message(format!(
+            "pre-training epoch {epoch} masked-token loss {:.3}",
+            self.loss
+        ));
+        self.bar.inc(1);
+    }
+
+    fn pretrain_epoch(&mut self, epoch: usize, loss: f64, accuracy: f64) {
+        self.loss = 0.0;
+        self.say(format!(
+            "pre-training epoch {epoch}: loss {loss:.4}, held-out masked-token accuracy {accuracy:.4}"
         ));
     }
 
@@ -249,6 +305,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             c: args.ngram_c,
             word_max_n: usize::from(args.ngram_words),
             ..NgramSettings::default()
+        },
+        pretrain: PretrainSettings {
+            epochs: args.pretrain_epochs,
+            mask_rate: args.mask_rate,
+            texts: args.pretrain_texts,
+            lr: args.pretrain_lr,
         },
     };
     let mode = Progress::from_quiet(args.quiet.quiet);

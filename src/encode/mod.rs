@@ -183,13 +183,7 @@ impl Encoder {
             Ok(encoding) => encoding.get_ids().to_vec(),
             Err(_) => Vec::new(),
         };
-        let window = |content: &[u32]| {
-            let mut out = Vec::with_capacity(content.len() + 2);
-            out.push(self.cls);
-            out.extend_from_slice(content);
-            out.push(self.sep);
-            out
-        };
+        let window = |content: &[u32]| self.wrap(content);
         if ids.len() <= budget {
             return vec![window(&ids)];
         }
@@ -210,6 +204,40 @@ impl Encoder {
             }
         }
         out
+    }
+
+    /// `content` between the start and end tokens (`[CLS]` and `[SEP]`, or the family's).
+    pub fn wrap(&self, content: &[u32]) -> Vec<u32> {
+        let mut out = Vec::with_capacity(content.len() + 2);
+        out.push(self.cls);
+        out.extend_from_slice(content);
+        out.push(self.sep);
+        out
+    }
+
+    /// Every token of one normalised text, no start or end token, each with the byte offset
+    /// of its first byte in `normalized`: what masked-language pre-training lines up with the
+    /// text's jieba words.
+    pub fn tokens_with_starts(&self, normalized: &str) -> Vec<(u32, usize)> {
+        match self.tokenizer.encode(normalized, false) {
+            Ok(encoding) => encoding
+                .get_ids()
+                .iter()
+                .zip(encoding.get_offsets())
+                .map(|(&id, &(start, _))| (id, start))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The id of `token` in the vocabulary, if it is there.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.tokenizer.token_to_id(token)
+    }
+
+    /// The start, end and padding tokens' ids.
+    pub fn special_ids(&self) -> [u32; 3] {
+        [self.cls, self.sep, self.pad]
     }
 
     /// Pads encoded texts to the longest of them: `(ids, attention_mask)`, both

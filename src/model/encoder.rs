@@ -261,6 +261,23 @@ impl Network {
         attention_mask: &Tensor,
         mode: Mode,
     ) -> Result<Tensor> {
+        let hidden = self.hidden_states(input_ids, attention_mask, mode)?;
+        let first = hidden.narrow(1, 0, 1)?.squeeze(1)?;
+        self.head.forward(&first, mode)
+    }
+
+    /// The last layer's states `(batch, seq, hidden)` of every token, for token ids
+    /// `(batch, seq)` and a 0/1 attention mask of the same shape: what the head reads the
+    /// first token of, and what masked-language pre-training reads all of.
+    ///
+    /// # Errors
+    /// Shape mismatches, which the encoder's batches never produce.
+    pub fn hidden_states(
+        &self,
+        input_ids: &Tensor,
+        attention_mask: &Tensor,
+        mode: Mode,
+    ) -> Result<Tensor> {
         let mut hidden = self.embeddings.forward(input_ids, mode)?;
         // 0 where attended, a large negative number where padded, broadcast over heads and
         // query positions, as transformers' extended attention mask.
@@ -271,8 +288,13 @@ impl Network {
         for layer in &self.layers {
             hidden = layer.forward(&hidden, &mask, mode)?;
         }
-        let first = hidden.narrow(1, 0, 1)?.squeeze(1)?;
-        self.head.forward(&first, mode)
+        Ok(hidden)
+    }
+
+    /// The word embedding matrix `(vocab, embedding width)`, which a masked-language head
+    /// shares as its output projection (transformers ties the two alike).
+    pub(crate) fn word_embeddings(&self) -> &Tensor {
+        self.embeddings.words()
     }
 
     /// Logits `(texts, labels)` for packed texts, at inference. The same numbers as

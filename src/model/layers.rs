@@ -211,6 +211,11 @@ impl Embeddings {
         }
     }
 
+    /// The word embedding matrix `(vocab, width)`.
+    pub(crate) fn words(&self) -> &Tensor {
+        self.word_embeddings.embeddings()
+    }
+
     /// How position ids are counted.
     pub(crate) fn positions(&self) -> Positions {
         self.positions

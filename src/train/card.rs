@@ -118,6 +118,33 @@ fn model_card(
                 .join(", ")
         ),
     };
+    let training = match &report.pretrain {
+        Some(p) => format!(
+            "{training}\n\n\
+             Before fine-tuning, masked-language pre-training (whole jieba words, {:.0}% of \
+             words masked,\npeak learning rate {}): {} epochs over {} windows of {} unlabelled \
+             texts, {:.1} minutes.\nLoss by epoch: {}. Masked-token accuracy on {} held-out \
+             windows by epoch: {}.",
+            settings.pretrain.mask_rate * 100.0,
+            settings.pretrain.lr,
+            p.loss_curve.len(),
+            p.windows,
+            p.texts,
+            p.seconds / 60.0,
+            p.loss_curve
+                .iter()
+                .map(|f| format!("{f:.3}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            p.held_out,
+            p.accuracy_curve
+                .iter()
+                .map(|f| format!("{f:.3}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        None => training,
+    };
     card.push_str(&format!(
         "\n## Size\n\n\
          {} layers, hidden size {}, {} heads, feed-forward {}, windows of at most {} tokens ({}),\n\

@@ -28,6 +28,7 @@ pub(super) struct Finished {
     pub parameters: usize,
     pub dev_curve: Vec<f64>,
     pub config: Config,
+    pub pretrain: Option<super::PretrainReport>,
 }
 
 /// Fits the n-gram model, tunes the decision on dev, evaluates, and writes the results
@@ -101,6 +102,7 @@ pub(super) fn finish(
         stack_cv,
         ngram_seconds,
         pooling,
+        pretrain: done.pretrain,
     };
     // The best weights are already in place; the run's results go beside them, each file
     // written atomically.

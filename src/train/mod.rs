@@ -16,6 +16,7 @@ pub mod augment;
 mod card;
 mod checkpoint;
 mod finish;
+pub mod pretrain;
 mod schedule;
 
 use checkpoint::{copy_transformer, count_parameters, init_weights, write_model_dir};
@@ -34,7 +35,9 @@ use crate::model::ngram::NgramSettings;
 use crate::model::{candle_error, BertClassifier, Config, Mode, Model, ModelSize, Pooling};
 use crate::normalize::normalize;
 use crate::rng::Rng;
+use crate::segment::{Hmm, Segmenter};
 use crate::train::augment::Augmenter;
+use crate::train::pretrain::{pretrain, PretrainReport, PretrainSettings};
 
 /// Everything a training run needs.
 #[derive(Debug, Clone)]
@@ -79,6 +82,8 @@ pub struct TrainSettings {
     pub transformer: TransformerTraining,
     /// How the n-gram component is fitted.
     pub ngram: NgramSettings,
+    /// Masked-language pre-training of the transformer before it is fine-tuned.
+    pub pretrain: PretrainSettings,
 }
 
 /// What training does with the transformer.
@@ -103,6 +108,12 @@ pub trait TrainObserver {
     fn finishing(&mut self);
     /// The n-gram model's fit took one more solver step.
     fn ngram_step(&mut self) {}
+    /// Pre-training starts: optimiser steps planned, windows to train on.
+    fn pretrain_start(&mut self, _total_steps: u64, _windows: usize) {}
+    /// One pre-training step done, with its masked-token loss.
+    fn pretrain_step(&mut self, _epoch: usize, _loss: f32) {}
+    /// A pre-training epoch ended: its mean loss and the held-out masked-token accuracy.
+    fn pretrain_epoch(&mut self, _epoch: usize, _loss: f64, _accuracy: f64) {}
 }
 
 /// What a training run achieved.
@@ -134,6 +145,8 @@ pub struct TrainReport {
     /// For a model reading long texts as windows: the pooling chosen, and the transformer's
     /// dev macro-F1 with max and with mean pooling.
     pub pooling: Option<(Pooling, f64, f64)>,
+    /// What masked-language pre-training did, when it ran.
+    pub pretrain: Option<PretrainReport>,
 }
 
 /// Trains a model and writes its directory.
@@ -176,6 +189,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
                 parameters,
                 dev_curve: Vec::new(),
                 config: model.config().clone(),
+                pretrain: None,
             },
         );
     }
@@ -212,6 +226,32 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
     }
     let parameters: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
     let model = Model::from_parts(settings.out.clone(), config.clone(), encoder, bert);
+    let pretrained = if settings.pretrain.epochs > 0 {
+        let segmenter = Segmenter::new(&corpus, Hmm::On)?;
+        let texts = normalized_train
+            .iter()
+            .cloned()
+            .chain(
+                dev_rows
+                    .iter()
+                    .map(|e| normalize(&e.text).as_str().to_string()),
+            )
+            .collect();
+        Some(pretrain(
+            &settings.pretrain,
+            &model,
+            &varmap,
+            &segmenter,
+            texts,
+            settings.batch_size.max(1),
+            settings.weight_decay,
+            settings.warmup,
+            settings.seed,
+            observer,
+        )?)
+    } else {
+        None
+    };
 
     let class_weights = class_weights(&train_rows);
     let augmenter = Augmenter::new(&corpus);
@@ -258,7 +298,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
             })
             .collect();
         let encoded = most_suspicious_windows(&model, read)?;
-        for batch in length_bucketed_batches(&encoded, batch_size, &mut rng) {
+        for batch in length_bucketed_batches(&encoded, |(ids, _)| ids.len(), batch_size, &mut rng) {
             let lr = learning_rate(settings.lr, step, warmup_steps, total_steps);
             optimizer.set_learning_rate(lr);
             let loss = train_step(&model, &batch, &class_weights, &dropout_rng, &mut optimizer)
@@ -301,6 +341,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
             parameters,
             dev_curve,
             config,
+            pretrain: pretrained,
         },
     )
 }

@@ -2,7 +2,6 @@
 //! similar length.
 
 use crate::data::Example;
-use crate::labels::Label;
 use crate::rng::Rng;
 
 /// Linear warm-up to `peak`, then linear decay to zero.
@@ -33,16 +32,18 @@ pub(super) fn class_weights(rows: &[Example]) -> [f32; 3] {
 
 /// Shuffled batches of rows of similar length: rows are shuffled, sorted by length within
 /// windows of 50 batches, cut into batches, and the batches shuffled.
-pub(super) fn length_bucketed_batches<'a>(
-    rows: &'a [(Vec<u32>, Label)],
+/// `tokens` gives a row's length.
+pub(super) fn length_bucketed_batches<'a, T>(
+    rows: &'a [T],
+    tokens: impl Fn(&T) -> usize,
     batch_size: usize,
     rng: &mut Rng,
-) -> Vec<Vec<&'a (Vec<u32>, Label)>> {
-    let mut order: Vec<&(Vec<u32>, Label)> = rows.iter().collect();
+) -> Vec<Vec<&'a T>> {
+    let mut order: Vec<&T> = rows.iter().collect();
     rng.shuffle(&mut order);
     let mut batches = Vec::new();
     for window in order.chunks_mut(batch_size * 50) {
-        window.sort_by_key(|(ids, _)| ids.len());
+        window.sort_by_key(|row| tokens(row));
         batches.extend(window.chunks(batch_size).map(<[_]>::to_vec));
     }
     rng.shuffle(&mut batches);
@@ -52,6 +53,7 @@ pub(super) fn length_bucketed_batches<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::labels::Label;
 
     #[test]
     fn schedule_warms_up_then_decays() {
@@ -86,7 +88,12 @@ mod tests {
     fn batches_cover_every_row_once() {
         let rows: Vec<(Vec<u32>, Label)> =
             (0..103).map(|i| (vec![0; i % 17], Label::Normal)).collect();
-        let batches = length_bucketed_batches(&rows, 10, &mut Rng::new(1));
+        let batches = length_bucketed_batches(
+            &rows,
+            |(ids, _): &(Vec<u32>, Label)| ids.len(),
+            10,
+            &mut Rng::new(1),
+        );
         assert_eq!(batches.len(), 11);
         assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 103);
     }

@@ -255,3 +255,79 @@ fn keep_transformer_writes_a_new_model_directory() {
     );
     assert!(!card.contains("AdamW"), "{card}");
 }
+
+#[test]
+fn pretraining_reads_the_unlabelled_texts_learns_and_leaves_no_head_behind() {
+    let dir = scratch("pretrain");
+    let tiny = tiny_split(&dir, "train", 40);
+    let extra = dir.join("unlabelled.jsonl");
+    std::fs::write(
+        &extra,
+        "{\"text\":\"加我微信帮你办理停息挂账，专业团队协商还款\"}\n\
+         {\"text\":\"客服电话一直打不通，我想问问账单的事情\"}\n\
+         {\"text\":\"投诉到银保监会，要求全额退还利息和服务费\"}\n",
+    )
+    .unwrap();
+    let out = dir.join("model");
+    let o = train_tiny(
+        &tiny,
+        &out,
+        &[
+            "--pretrain-epochs",
+            "3",
+            "--pretrain-texts",
+            extra.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pretrain = &report["pretrain"];
+    // The train file doubles as dev here: 40 rows twice, and the three unlabelled lines.
+    assert_eq!(pretrain["texts"], 83, "{pretrain}");
+    let losses: Vec<f64> = pretrain["loss_curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(losses.len(), 3);
+    assert!(losses[2] < losses[0], "masked-token loss falls: {losses:?}");
+    assert!(pretrain["held_out"].as_u64().unwrap() >= 1);
+
+    let card = std::fs::read_to_string(out.join("MODEL_CARD.md")).unwrap();
+    assert!(card.contains("masked-language pre-training"), "{card}");
+    let weights = std::fs::read(out.join("model.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&weights).unwrap();
+    assert!(
+        tensors.names().iter().all(|n| !n.starts_with("cls.")),
+        "the masked-language head is not saved"
+    );
+    let o = run(&[
+        "classify",
+        "--model",
+        out.to_str().unwrap(),
+        "加我微信帮你办理停息挂账",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn pretraining_names_an_unreadable_text_file() {
+    let dir = scratch("pretrain_missing");
+    let tiny = tiny_split(&dir, "train", 10);
+    let missing = dir.join("no-such-texts.csv");
+    let o = train_tiny(
+        &tiny,
+        &dir.join("model"),
+        &[
+            "--pretrain-epochs",
+            "1",
+            "--pretrain-texts",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no-such-texts.csv"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"));
+}
