@@ -469,6 +469,21 @@ mod tests {
     }
 
     #[test]
+    fn a_corpus_phrase_is_one_word_across_its_tokens() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let model = Model::load(&root.join("models/heihui-zh-small")).unwrap();
+        let corpus = crate::corpus::Corpus::load(&root.join("corpus")).unwrap();
+        let segmenter = Segmenter::new(&corpus, crate::segment::Hmm::On).unwrap();
+        let text = normalize("你好，可以办理停息挂账吗").as_str().to_string();
+        let w = windows(&model, &segmenter, std::slice::from_ref(&text));
+        assert_eq!(w.len(), 1);
+        let window = &w[0];
+        assert_eq!(window.ids.len(), window.words.len() + 2);
+        // 你好 ， 可以 办理 停息挂账 吗: one token per character, six words.
+        assert_eq!(window.words, vec![0, 0, 1, 2, 2, 3, 3, 4, 4, 4, 4, 5]);
+    }
+
+    #[test]
     fn masking_hides_about_the_rate_of_words_mostly_as_the_mask_token() {
         let window = Window {
             ids: std::iter::once(2)
