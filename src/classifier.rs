@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::clues::{self, Contact};
 use crate::corpus::Corpus;
-use crate::decide::{Decision, Evidence, Verdict};
+use crate::decide::{Decision, Evidence, HitTally, Verdict};
 use crate::error::Result;
 use crate::labels::Label;
 use crate::matcher::{Hit, Matcher};
@@ -32,13 +32,24 @@ pub struct Classifier {
     /// Runs the transformer even where the decision gives it no weight (evaluation reports
     /// every component).
     every_model: bool,
+    /// The most hits one text keeps and lists; the decision weighs all of them.
+    max_hits: usize,
 }
+
+/// The most phrase hits one text keeps and lists (in output's `hits` and `reason`) unless set
+/// otherwise ([`Classifier::with_max_hits`]); the decision weighs every hit whatever this is.
+/// The 17,991 labelled rows (train, dev, test and blind) have at most 21 hits each; a 50 MB
+/// field made of phrases has 2,000,000, and listing them all took about 340 bytes a hit
+/// (BENCHMARKS.md, the huge-field section).
+pub const DEFAULT_MAX_HITS: usize = 1000;
 
 /// A text made ready for inference.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// Phrase hits, with spans in the original text.
+    /// Phrase hits, with spans in the original text: the first [`Classifier::max_hits`].
     pub hits: Vec<Hit>,
+    /// Every hit's weight, and how many there were, listed or not.
+    pub tally: HitTally,
     /// Whether the text is empty once normalised (it skips the models).
     pub empty: bool,
     /// Token ids, one list per window the model reads; none for an empty text, or where the
@@ -58,8 +69,10 @@ pub struct Classification {
     /// Label, confidence and probabilities.
     #[serde(flatten)]
     pub verdict: Verdict,
-    /// The phrase hits the decision used.
+    /// The phrase hits, in text order: the first [`Classifier::max_hits`] of them.
     pub hits: Vec<Hit>,
+    /// How many hits the text had, listed or not; the decision weighed them all.
+    pub hit_count: usize,
     /// Contacts in the text: phones, WeChat and QQ accounts, links.
     pub contacts: Vec<Contact>,
     /// The normalised text's MinHash signature, when the classifier sketches.
@@ -102,6 +115,7 @@ impl Classifier {
             model,
             sketch: None,
             every_model: true,
+            max_hits: DEFAULT_MAX_HITS,
         };
         // The probe runs every model, used by the decision or not: a broken transformer is a
         // broken model directory either way.
@@ -135,6 +149,7 @@ impl Classifier {
             decision,
             sketch: None,
             every_model: false,
+            max_hits: DEFAULT_MAX_HITS,
         }
     }
 
@@ -161,6 +176,18 @@ impl Classifier {
     pub fn with_sketch(mut self, hasher: MinHasher) -> Self {
         self.sketch = Some(hasher);
         self
+    }
+
+    /// Keeps and lists at most `max_hits` phrase hits per text (default [`DEFAULT_MAX_HITS`]);
+    /// the label, the confidence and [`Classification::hit_count`] still come from every hit.
+    pub fn with_max_hits(mut self, max_hits: usize) -> Self {
+        self.max_hits = max_hits;
+        self
+    }
+
+    /// The most hits one text keeps and lists.
+    pub fn max_hits(&self) -> usize {
+        self.max_hits
     }
 
     /// The MinHash hasher in use, if any.
@@ -195,15 +222,23 @@ impl Classifier {
             return Prepared {
                 empty: true,
                 hits: Vec::new(),
+                tally: HitTally::default(),
                 windows: Vec::new(),
                 ngram: None,
                 contacts: Vec::new(),
                 signature: None,
             };
         }
+        let mut tally = HitTally::default();
+        let (hits, _) =
+            self.matcher
+                .find_first(text, &normalized, self.max_hits, |category, weight| {
+                    tally.add(category, weight)
+                });
         Prepared {
             empty: false,
-            hits: self.matcher.find_in(text, &normalized),
+            hits,
+            tally,
             windows: if self.runs_transformer() {
                 self.model.read(normalized.as_str())
             } else {
@@ -252,18 +287,24 @@ impl Classifier {
             .map(|(prep, p)| {
                 let evidence = match (p, prep.ngram) {
                     _ if prep.empty => None,
-                    (Some(p), ngram) => Some(Evidence::new(p, ngram, &prep.hits)),
-                    (None, Some(ngram)) => Some(Evidence::without_transformer(ngram, &prep.hits)),
+                    (Some(p), ngram) => Some(Evidence::tallied(Some(p), ngram, &prep.tally)),
+                    (None, Some(ngram)) => Some(Evidence::tallied(None, Some(ngram), &prep.tally)),
                     (None, None) => None,
                 };
                 match evidence {
                     Some(evidence) => {
                         let verdict = self.decision.decide(&evidence);
-                        let reason =
-                            crate::decide::reason(&self.decision, &evidence, &verdict, &prep.hits);
+                        let reason = crate::decide::reason(
+                            &self.decision,
+                            &evidence,
+                            &verdict,
+                            &prep.hits,
+                            prep.tally.count,
+                        );
                         Classification {
                             verdict,
                             hits: prep.hits,
+                            hit_count: prep.tally.count,
                             contacts: prep.contacts,
                             signature: prep.signature,
                             reason,
@@ -304,6 +345,7 @@ pub fn empty_text() -> Classification {
             needs_review: false,
         },
         hits: Vec::new(),
+        hit_count: 0,
         contacts: Vec::new(),
         signature: None,
         reason: "empty".into(),

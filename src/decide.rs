@@ -105,12 +105,21 @@ impl Evidence {
     }
 
     fn of(transformer: Option<Probabilities>, ngram: Option<Probabilities>, hits: &[Hit]) -> Self {
-        let (support, warning) = hit_evidence(hits);
+        Self::tallied(transformer, ngram, &HitTally::of(hits))
+    }
+
+    /// The evidence of the components' probabilities (the transformer's where it was run)
+    /// and a text's hits as tallied, all of them, listed or not.
+    pub fn tallied(
+        transformer: Option<Probabilities>,
+        ngram: Option<Probabilities>,
+        hits: &HitTally,
+    ) -> Self {
         Evidence {
             transformer,
             ngram,
-            support,
-            warning,
+            support: hits.support,
+            warning: hits.warning,
         }
     }
 }
@@ -159,18 +168,38 @@ impl Contributions {
     }
 }
 
-/// Summed hit weights per label (warning-context hits go to no label) and the summed
-/// warning weight.
-pub fn hit_evidence(hits: &[Hit]) -> ([f32; 3], f32) {
-    let mut support = [0.0f32; 3];
-    let mut warning = 0.0f32;
-    for hit in hits {
-        match hit.category.supports() {
-            Some(label) => support[label.index()] += hit.weight,
-            None => warning += hit.weight,
+/// What the decision reads from a text's hits, added up one hit at a time: the summed weights
+/// of the hits supporting each label (warning-context hits go to no label), the summed
+/// warning weight, and how many hits there were. A text with more hits than a row lists
+/// (see [`crate::classifier::Classifier::with_max_hits`]) is decided on every one of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HitTally {
+    /// Summed weights of the hits supporting each label, in [`Label::ALL`] order.
+    pub support: [f32; 3],
+    /// Summed weight of the warning-context hits (zero or negative).
+    pub warning: f32,
+    /// Hits counted.
+    pub count: usize,
+}
+
+impl HitTally {
+    /// Counts one hit of `category` and `weight`.
+    pub fn add(&mut self, category: Category, weight: f32) {
+        match category.supports() {
+            Some(label) => self.support[label.index()] += weight,
+            None => self.warning += weight,
         }
+        self.count += 1;
     }
-    (support, warning)
+
+    /// The tally of `hits`, in their order.
+    pub fn of(hits: &[Hit]) -> Self {
+        let mut tally = HitTally::default();
+        for hit in hits {
+            tally.add(hit.category, hit.weight);
+        }
+        tally
+    }
 }
 
 fn ln(p: f32) -> f32 {
@@ -305,10 +334,10 @@ impl Decision {
     }
 }
 
-/// The corpus-only system: the label whose hits sum highest, if that reaches
+/// The corpus-only system: the label whose hits sum highest in `evidence`, if that reaches
 /// [`CORPUS_ONLY_THRESHOLD`] after warning context is subtracted; otherwise normal.
-pub fn corpus_only(hits: &[Hit]) -> Label {
-    let (support, warning) = hit_evidence(hits);
+pub fn corpus_only(evidence: &Evidence) -> Label {
+    let (support, warning) = (evidence.support, evidence.warning);
     let best =
         if support[Label::DebtOptimization.index()] >= support[Label::MaliciousComplaint.index()] {
             Label::DebtOptimization
@@ -322,9 +351,16 @@ pub fn corpus_only(hits: &[Hit]) -> Label {
     }
 }
 
-/// Explains a verdict in words: each component's view, each hit with its weight, and, for
-/// the chosen label, what each component added to its score.
-pub fn reason(decision: &Decision, evidence: &Evidence, verdict: &Verdict, hits: &[Hit]) -> String {
+/// Explains a verdict in words: each component's view, each listed hit with its weight (and,
+/// where `hit_count` says the text had more than are listed, how many more), and, for the
+/// chosen label, what each component added to its score.
+pub fn reason(
+    decision: &Decision,
+    evidence: &Evidence,
+    verdict: &Verdict,
+    hits: &[Hit],
+    hit_count: usize,
+) -> String {
     // The transformer is named only where the decision uses it, so the reason is the same
     // whether or not it was run (`classify` runs it to show it; `label` need not).
     let uses_transformer = decision.uses_transformer();
@@ -358,6 +394,12 @@ pub fn reason(decision: &Decision, evidence: &Evidence, verdict: &Verdict, hits:
             hit.kind.name(),
             hit.weight,
             counts
+        ));
+    }
+    if hit_count > hits.len() {
+        out.push_str(&format!(
+            "; and {} more hits ({hit_count} in all, every one weighed)",
+            hit_count - hits.len()
         ));
     }
     if verdict.ngram_probabilities.is_some() && decision.stack.is_some() {
@@ -431,12 +473,10 @@ mod tests {
 
     #[test]
     fn corpus_only_needs_enough_weight() {
+        let of = |hits: &[Hit]| corpus_only(&Evidence::new([1.0, 0.0, 0.0], None, hits));
+        assert_eq!(of(&[hit(Category::ContactLure, 0.5)]), Label::Normal);
         assert_eq!(
-            corpus_only(&[hit(Category::ContactLure, 0.5)]),
-            Label::Normal
-        );
-        assert_eq!(
-            corpus_only(&[hit(Category::MaliciousComplaint, 2.0)]),
+            of(&[hit(Category::MaliciousComplaint, 2.0)]),
             Label::MaliciousComplaint
         );
     }
@@ -476,7 +516,7 @@ mod tests {
             d.decide(&Evidence::new([0.6, 0.2, 0.2], None, &[])).label,
             Label::Normal
         );
-        let text = reason(&d, &e, &v, &[]);
+        let text = reason(&d, &e, &v, &[], 0);
         assert!(text.contains("n-gram: normal 0.05"), "{text}");
         assert!(
             text.contains("score of debt_optimization: transformer -0.80, n-gram -0.11"),

@@ -223,6 +223,14 @@ fn write_human(
             hit.kind.name()
         )?;
     }
+    if c.hit_count > c.hits.len() {
+        writeln!(
+            out,
+            "    ... and {} more hits ({} in all)",
+            c.hit_count - c.hits.len(),
+            c.hit_count
+        )?;
+    }
     if !c.contacts.is_empty() {
         writeln!(
             out,

@@ -351,10 +351,11 @@ fn write_errors(
                 continue;
             }
             let v = &row.combined;
-            let reason = reason(decision, &row.evidence, v, &row.hits);
+            let reason = reason(decision, &row.evidence, v, &row.hits, row.hit_count);
             let decided = Decided {
                 verdict: v,
                 hits: &row.hits,
+                hit_count: row.hit_count,
                 contacts: &row.contacts,
                 reason: &reason,
             };

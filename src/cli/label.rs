@@ -62,6 +62,11 @@ pub struct Args {
     /// Add a `reason` column explaining each label in words
     #[arg(long)]
     explain: bool,
+    /// The most phrase hits a row lists in `hits` and `reason`, the first in text order; a
+    /// row with more says how many more, JSON lines give `hit_count`, and the label weighs
+    /// every hit whatever this is
+    #[arg(long, value_name = "N", default_value_t = heihui::classifier::DEFAULT_MAX_HITS)]
+    max_hits_per_row: usize,
     /// Where unreadable rows go [default: beside the output, NAME.rejects.csv]
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
@@ -139,6 +144,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         model,
         corpus,
     } = load_classifier(&args.model, &args.corpus)?;
+    classifier = classifier.with_max_hits(args.max_hits_per_row);
     // Open every input first, so a missing file or column stops the run before any output.
     let (specs, mut inputs) = super::batch::open_inputs(
         &args.inputs,

@@ -37,8 +37,10 @@ pub struct RowOutcome {
     pub combined: Verdict,
     /// What the decision rested on.
     pub evidence: Evidence,
-    /// The phrase hits.
+    /// The phrase hits, as many as the classifier lists.
     pub hits: Vec<Hit>,
+    /// How many hits the text had, listed or not.
+    pub hit_count: usize,
     /// The contacts found (for the error list; not in the report).
     #[serde(skip)]
     pub contacts: Vec<Contact>,
@@ -253,7 +255,7 @@ pub fn evaluate(
         for (example, c) in chunk.iter().zip(classified) {
             rows.push(RowOutcome {
                 gold: example.label,
-                corpus_only: corpus_only(&c.hits),
+                corpus_only: corpus_only(&c.evidence),
                 model_only: c
                     .verdict
                     .model_probabilities
@@ -263,6 +265,7 @@ pub fn evaluate(
                 combined: c.verdict,
                 evidence: c.evidence,
                 hits: c.hits,
+                hit_count: c.hit_count,
                 contacts: c.contacts,
                 chars: example.text.chars().count(),
                 genre: example.genre.clone(),
@@ -328,6 +331,7 @@ mod tests {
             combined: Decision::default().decide(&evidence),
             evidence,
             hits: Vec::new(),
+            hit_count: 0,
             contacts: Vec::new(),
             chars,
             genre: Some(genre.into()),

@@ -86,6 +86,100 @@ fn read(bytes: &[u8], format: Option<Format>, max_field_bytes: usize) -> Vec<Ite
     items
 }
 
+/// A JSON value as exports and logs hold them: text, integers, exact fractions, booleans,
+/// null, and lists and objects of those.
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        4 => cell().prop_map(serde_json::Value::from),
+        2 => any::<i64>().prop_map(serde_json::Value::from),
+        // Quarters print exactly, so they read back as the same f64.
+        1 => (-4000i32..4000).prop_map(|n| serde_json::Value::from(f64::from(n) / 4.0)),
+        1 => any::<bool>().prop_map(serde_json::Value::from),
+        1 => Just(serde_json::Value::Null),
+    ];
+    leaf.prop_recursive(2, 12, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+            prop::collection::vec((json_key(), inner), 0..4)
+                .prop_map(|pairs| serde_json::Value::Object(pairs.into_iter().collect())),
+        ]
+    })
+}
+
+/// Field names: ASCII, CJK, spaces, quotes and escapes, the empty name.
+fn json_key() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "id",
+        "text",
+        "note",
+        "渠道",
+        "投诉内容",
+        "a b",
+        "quote\"d",
+        "back\\slash",
+        "tab\t",
+        "",
+        "schema",
+        "😀",
+    ])
+    .prop_map(str::to_string)
+}
+
+/// One line of a JSON-lines file, and what the reader must make of it.
+#[derive(Debug, Clone)]
+enum JsonLine {
+    /// An object: a row when it has a `text` field (whatever its type), else a reject.
+    Object(serde_json::Map<String, serde_json::Value>),
+    /// Valid JSON that is not an object: a reject.
+    NotAnObject(serde_json::Value),
+    /// Not JSON: a reject.
+    Broken,
+}
+
+impl JsonLine {
+    fn written(&self) -> String {
+        match self {
+            JsonLine::Object(map) => serde_json::Value::Object(map.clone()).to_string(),
+            JsonLine::NotAnObject(value) => value.to_string(),
+            JsonLine::Broken => "{\"id\": not json".to_string(),
+        }
+    }
+}
+
+fn json_line() -> impl Strategy<Value = JsonLine> {
+    let fields = || prop::collection::vec((json_key(), json_value()), 0..5);
+    prop_oneof![
+        // A text field among the others, anywhere in the object, mostly a string.
+        6 => (
+            fields(),
+            prop_oneof![4 => cell().prop_map(serde_json::Value::from), 1 => json_value()],
+            any::<prop::sample::Index>(),
+        )
+            .prop_map(|(fields, text, at)| {
+                let mut fields: Vec<(String, serde_json::Value)> =
+                    fields.into_iter().filter(|(k, _)| k != "text").collect();
+                fields.insert(at.index(fields.len() + 1), ("text".into(), text));
+                JsonLine::Object(unique(fields))
+            }),
+        1 => fields().prop_map(|f| {
+            JsonLine::Object(unique(f.into_iter().filter(|(k, _)| k != "text").collect()))
+        }),
+        1 => json_value()
+            .prop_filter("not an object", |v| !v.is_object())
+            .prop_map(JsonLine::NotAnObject),
+        1 => Just(JsonLine::Broken),
+    ]
+}
+
+/// The fields with each name once (the first of a repeated name kept), in order.
+fn unique(fields: Vec<(String, serde_json::Value)>) -> serde_json::Map<String, serde_json::Value> {
+    let mut map = serde_json::Map::new();
+    for (key, value) in fields {
+        map.entry(key).or_insert(value);
+    }
+    map
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
@@ -143,43 +237,57 @@ proptest! {
     }
 
     #[test]
-    fn json_lines_read_back_one_item_per_line(
-        lines in prop::collection::vec(
-            prop_oneof![
-                3 => cell().prop_map(Some),
-                1 => Just(None),
-            ],
-            0..12,
-        ),
+    fn json_lines_read_back_field_for_field(
+        lines in prop::collection::vec(json_line(), 0..12),
         crlf in any::<bool>(),
+        how in written(),
     ) {
-        let mut bytes = Vec::new();
-        for (i, line) in lines.iter().enumerate() {
-            match line {
-                Some(text) => {
-                    let value = serde_json::json!({ "id": i, "text": text });
-                    bytes.extend_from_slice(value.to_string().as_bytes());
-                }
-                None => bytes.extend_from_slice(b"{\"id\": not json"),
-            }
-            bytes.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+        let mut text = String::new();
+        for line in &lines {
+            text.push_str(&line.written());
+            text.push_str(if crlf { "\r\n" } else { "\n" });
         }
-        let items = read(&bytes, Some(Format::Jsonl), DEFAULT_MAX_FIELD_BYTES);
-        prop_assert_eq!(items.len(), lines.len());
+        let items = read(&encode(&text, how), Some(Format::Jsonl), DEFAULT_MAX_FIELD_BYTES);
+        prop_assert_eq!(items.len(), lines.len(), "one item per line: {:?}", items);
         for (i, (item, line)) in items.iter().zip(&lines).enumerate() {
+            let at = i as u64 + 1;
             match (item, line) {
-                (Item::Row(r), Some(text)) => {
-                    prop_assert_eq!(r.line, i as u64 + 1);
+                (Item::Row(r), JsonLine::Object(map)) => {
+                    prop_assert_eq!(r.line, at);
+                    // Every field, in the order written, with the value written.
+                    let Fields::Json(read) = &r.fields else {
+                        return Err(TestCaseError::fail(format!("a table row: {r:?}")));
+                    };
+                    let read: Vec<_> = read.iter().collect();
+                    let written: Vec<_> = map.iter().collect();
+                    prop_assert_eq!(read, written);
+                    let text = match &map["text"] {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
                     prop_assert_eq!(r.text(), text.as_str());
                 }
-                (Item::Reject(r), None) => prop_assert_eq!(r.line, i as u64 + 1),
+                (Item::Reject(r), JsonLine::Object(map)) => {
+                    prop_assert_eq!(r.line, at);
+                    prop_assert!(!map.contains_key("text"), "{}: {:?}", r.reason, map);
+                    prop_assert!(r.reason.contains("no `text` field"), "{}", r.reason);
+                }
+                (Item::Reject(r), JsonLine::NotAnObject(_)) => {
+                    prop_assert_eq!(r.line, at);
+                    prop_assert_eq!(r.reason.as_str(), "expected a JSON object");
+                }
+                (Item::Reject(r), JsonLine::Broken) => {
+                    prop_assert_eq!(r.line, at);
+                    prop_assert!(r.reason.starts_with("malformed JSON"), "{}", r.reason);
+                }
                 (item, line) => prop_assert!(false, "{:?} for {:?}", item, line),
             }
         }
     }
 
     #[test]
-    fn random_bytes_never_panic_and_keep_order(
+    fn random_bytes_never_panic_keep_order_and_give_every_record_once(
         bytes in prop::collection::vec(
             prop_oneof![
                 4 => prop::sample::select(b"id,text\r\n\";|\t a1".to_vec()),
@@ -187,12 +295,20 @@ proptest! {
             ],
             0..400,
         ),
+        quotes in any::<bool>(),
         format in prop::sample::select(vec![Format::Csv, Format::Tsv, Format::Jsonl]),
         limit in 8usize..200,
     ) {
+        // Without quotes, where records end is plain to see: so half the cases have none.
+        let bytes: Vec<u8> = if quotes {
+            bytes
+        } else {
+            bytes.into_iter().filter(|&b| b != b'"').collect()
+        };
+        let header: &[u8] = if format == Format::Tsv { b"id\ttext\n" } else { b"id,text\n" };
+        let file_bytes = [header, &bytes[..]].concat();
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(b"id,text\n").unwrap();
-        file.write_all(&bytes).unwrap();
+        file.write_all(&file_bytes).unwrap();
         let Ok(mut input) = InputReader::open(&InputSpec {
             path: Some(file.path().to_path_buf()),
             format: Some(format),
@@ -202,14 +318,33 @@ proptest! {
         }) else {
             return Ok(());
         };
-        let mut last = 0;
+        // UTF-16 (found by a NUL pattern) is transcoded: its lines are not the bytes' lines.
+        let plain = input.encoding() != TextEncoding::Utf16;
+        let physical_lines = records::lines(&file_bytes).count() as u64;
+        let (mut last, mut items) = (0, 0usize);
         while let Some(item) = input.next_item().unwrap() {
             let line = match item {
                 Item::Row(r) => r.line,
                 Item::Reject(r) => r.line,
             };
             prop_assert!(line > last, "line {} after {}", line, last);
+            prop_assert!(!plain || line <= physical_lines, "line {} of {}", line, physical_lines);
             last = line;
+            items += 1;
+        }
+        // Rows out + rejects = records in.
+        let records_in = match format {
+            // Every LF ends a JSON line (the first is the header, here a malformed one).
+            Format::Jsonl => Some(
+                file_bytes.split(|&b| b == b'\n').count()
+                    - usize::from(file_bytes.ends_with(b"\n")),
+            ),
+            // Outside quotes every line end (CR, LF or CRLF) ends a record.
+            _ if !bytes.contains(&b'"') => Some(records::lines(&bytes).count()),
+            _ => None,
+        };
+        if let (true, Some(records_in)) = (plain, records_in) {
+            prop_assert_eq!(items, records_in, "{:?}", String::from_utf8_lossy(&file_bytes));
         }
     }
 }

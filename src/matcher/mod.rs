@@ -176,44 +176,97 @@ impl Matcher {
 
     /// Finds every hit in `original`, given its normalised form; hits are in text order.
     pub fn find_in(&self, original: &str, normalized: &Normalized) -> Vec<Hit> {
-        let text = normalized.as_str();
-        let mut hits = Vec::new();
+        self.find_first(original, normalized, usize::MAX, |_, _| {})
+            .0
+    }
+
+    /// Finds every hit in `original`, as [`Matcher::find_in`] does, but keeps only the first
+    /// `limit` of them as [`Hit`]s: each hit, kept or not, is passed to `weigh` (its category
+    /// and weight, in text order), and the count of all of them is returned beside the kept
+    /// ones. A huge text made of phrases has millions of hits; this way its memory follows
+    /// the text, not its hits, while what is weighed is every one of them.
+    pub fn find_first(
+        &self,
+        original: &str,
+        normalized: &Normalized,
+        limit: usize,
+        mut weigh: impl FnMut(Category, f32),
+    ) -> (Vec<Hit>, usize) {
+        let mut kept = Vec::new();
+        let mut count = 0usize;
         let mut chars = crate::normalize::CharOffsets::new(original);
+        self.scan(original, normalized, |phrase, kind, span| {
+            weigh(phrase.category, phrase.weight);
+            count += 1;
+            if kept.len() < limit {
+                kept.push(hit(phrase, kind, original, span, &mut chars));
+            }
+        });
+        (kept, count)
+    }
+
+    /// Calls `each` with every hit's phrase, kind and span in the original text, in text
+    /// order (by start, then end; at the same span an automaton hit comes before a pinyin
+    /// one). Both matchers find their hits in text order, so the two are merged as they are
+    /// read rather than gathered and sorted.
+    fn scan(
+        &self,
+        original: &str,
+        normalized: &Normalized,
+        mut each: impl FnMut(&Phrase, HitKind, Range<usize>),
+    ) {
+        let text = normalized.as_str();
         let mut word_bounds: Option<Vec<usize>> = None;
-        for m in self.automaton.find_iter(text) {
-            let pattern = self.patterns[m.pattern().as_usize()];
-            let phrase = &self.phrases[pattern.phrase];
-            if !latin_edges_clear(text, m.range()) {
-                continue;
-            }
-            if phrase.scope == Scope::WholeWord {
-                let bounds = word_bounds.get_or_insert_with(|| self.word_bounds(text));
-                if bounds.binary_search(&m.start()).is_err()
-                    || bounds.binary_search(&m.end()).is_err()
-                {
-                    continue;
+        let mut automaton = self
+            .automaton
+            .find_iter(text)
+            .filter_map(|m| {
+                let pattern = self.patterns[m.pattern().as_usize()];
+                let phrase = &self.phrases[pattern.phrase];
+                if !latin_edges_clear(text, m.range()) {
+                    return None;
                 }
-            }
-            let span = normalized.original_span(m.range());
-            let found = &original[span.clone()];
-            let kind = if pattern.variant {
-                HitKind::Variant
-            } else if found == phrase.text || found == phrase.key {
-                HitKind::Exact
-            } else {
-                HitKind::Evasion
+                if phrase.scope == Scope::WholeWord {
+                    let bounds = word_bounds.get_or_insert_with(|| self.word_bounds(text));
+                    if bounds.binary_search(&m.start()).is_err()
+                        || bounds.binary_search(&m.end()).is_err()
+                    {
+                        return None;
+                    }
+                }
+                let span = normalized.original_span(m.range());
+                let found = &original[span.clone()];
+                let kind = if pattern.variant {
+                    HitKind::Variant
+                } else if found == phrase.text || found == phrase.key {
+                    HitKind::Exact
+                } else {
+                    HitKind::Evasion
+                };
+                Some((pattern.phrase, kind, span))
+            })
+            .peekable();
+        let mut pinyin = (!self.pinyin.is_empty())
+            .then(|| self.pinyin_hits(text))
+            .into_iter()
+            .flatten()
+            .map(|(range, phrase)| (phrase, HitKind::Pinyin, normalized.original_span(range)))
+            .peekable();
+        loop {
+            let automaton_first = match (automaton.peek(), pinyin.peek()) {
+                (None, None) => return,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((_, _, a)), Some((_, _, p))) => (a.start, a.end) <= (p.start, p.end),
             };
-            hits.push(hit(phrase, kind, original, span, &mut chars));
+            let next = if automaton_first {
+                automaton.next()
+            } else {
+                pinyin.next()
+            };
+            let (phrase, kind, span) = next.expect("peeked");
+            each(&self.phrases[phrase], kind, span);
         }
-        if !self.pinyin.is_empty() {
-            for (range, phrase) in self.pinyin_hits(text) {
-                let span = normalized.original_span(range);
-                let phrase = &self.phrases[phrase];
-                hits.push(hit(phrase, HitKind::Pinyin, original, span, &mut chars));
-            }
-            hits.sort_by_key(|h| (h.start, h.end));
-        }
-        hits
     }
 
     /// Byte offsets where jieba puts token boundaries.
@@ -473,6 +526,28 @@ mod tests {
         let hits = matcher().find(text);
         let debt = hits.iter().find(|h| h.phrase == "债务优化").unwrap();
         assert_eq!(debt.text, "債*務*優*化");
+    }
+
+    #[test]
+    fn find_first_keeps_the_first_hits_and_weighs_them_all() {
+        // Automaton and pinyin hits interleaved, so the merge of the two is in the order.
+        let text = "txgz 停息挂账，了解一下 zwyh888 谨防上当 加V信 tingxiguazhang 停息挂账";
+        let normalized = normalize(text);
+        let all = matcher().find_in(text, &normalized);
+        assert!(all.len() >= 6, "{all:?}");
+        assert!(all
+            .windows(2)
+            .all(|w| (w[0].start, w[0].end) <= (w[1].start, w[1].end)));
+        for limit in [0, 1, 3, all.len(), all.len() + 5] {
+            let mut weighed = Vec::new();
+            let (kept, count) = matcher().find_first(text, &normalized, limit, |c, w| {
+                weighed.push((c, w));
+            });
+            assert_eq!(kept, all[..limit.min(all.len())], "limit {limit}");
+            assert_eq!(count, all.len());
+            let every: Vec<(Category, f32)> = all.iter().map(|h| (h.category, h.weight)).collect();
+            assert_eq!(weighed, every, "limit {limit}");
+        }
     }
 
     #[test]

@@ -24,15 +24,18 @@ const MAX_READINGS: usize = 16;
 
 impl Matcher {
     /// Pinyin hits: runs of whole Latin tokens, joined across short separators, whose
-    /// letters are a phrase's pinyin or initials. Longest run first at each token.
-    pub(super) fn pinyin_hits(&self, text: &str) -> Vec<(Range<usize>, usize)> {
+    /// letters are a phrase's pinyin or initials. Longest run first at each token. Found as
+    /// they are read, in text order, so that a text's hits are never all held at once.
+    pub(super) fn pinyin_hits<'a>(
+        &'a self,
+        text: &'a str,
+    ) -> impl Iterator<Item = (Range<usize>, usize)> + 'a {
         // The next few tokens only, read ahead as far as the longest key reaches.
         let longest = self.longest_pinyin_tokens.max(1);
         let mut tokens = latin_tokens(text);
         let mut ahead: VecDeque<Range<usize>> = VecDeque::with_capacity(longest);
-        let mut found = Vec::new();
         let mut joined = String::new();
-        loop {
+        std::iter::from_fn(move || loop {
             while ahead.len() < longest {
                 match tokens.next() {
                     Some(t) => ahead.push_back(t),
@@ -40,7 +43,7 @@ impl Matcher {
                 }
             }
             if ahead.is_empty() {
-                break;
+                return None;
             }
             joined.clear();
             let mut best = None;
@@ -55,15 +58,15 @@ impl Matcher {
             }
             match best {
                 Some((last, phrase)) => {
-                    found.push((ahead[0].start..ahead[last].end, phrase));
+                    let found = (ahead[0].start..ahead[last].end, phrase);
                     ahead.drain(..=last);
+                    return Some(found);
                 }
                 None => {
                     ahead.pop_front();
                 }
             }
-        }
-        found
+        })
     }
 }
 

@@ -9,7 +9,9 @@ use serde_json::{Map, Value};
 /// and document. One number for every command; it goes up when any record changes shape.
 /// 3: label-keyed objects everywhere, character offsets beside byte offsets in spans
 /// (`eval`'s report was 2 before; other records had no version).
-pub const SCHEMA: u32 = 3;
+/// 4: `hit_count` after `hits` in labelled rows (`label`, `classify`), `hits` listing at
+/// most the first `--max-hits-per-row` of them.
+pub const SCHEMA: u32 = 4;
 
 /// `value` as a JSON value, its f32 numbers kept short. `serde_json::to_value` widens an f32
 /// to the f64 nearest it, which prints with all its digits; written out as text and read

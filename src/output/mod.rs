@@ -67,8 +67,10 @@ pub struct OutputSettings {
 pub struct Decided<'a> {
     /// Label, confidence and probabilities.
     pub verdict: &'a Verdict,
-    /// The phrase hits.
+    /// The phrase hits listed (the first of them, where there were many).
     pub hits: &'a [Hit],
+    /// How many hits there were, listed or not.
+    pub hit_count: usize,
     /// The contacts found.
     pub contacts: &'a [Contact],
     /// Why, in words.
@@ -80,6 +82,7 @@ impl<'a> From<&'a Classification> for Decided<'a> {
         Decided {
             verdict: &c.verdict,
             hits: &c.hits,
+            hit_count: c.hit_count,
             contacts: &c.contacts,
             reason: &c.reason,
         }
@@ -101,8 +104,11 @@ pub enum Column {
     Probabilities,
     /// Whether the row needs a person's look.
     NeedsReview,
-    /// The phrase hits.
+    /// The phrase hits (the first ones, where there are more than are listed: tables say
+    /// how many more in the cell).
     Hits,
+    /// How many hits there were, listed or not (JSON, beside `hits`).
+    HitCount,
     /// The contacts.
     Contacts,
     /// Why, in words (with [`Explain::On`]).
@@ -122,10 +128,15 @@ pub fn columns(explain: Explain) -> Vec<Column> {
 }
 
 /// The added JSON fields, in order: as [`columns`], with one label-keyed `probabilities`
-/// object in place of the flat `p_<label>` columns.
+/// object in place of the flat `p_<label>` columns and `hit_count` after `hits`.
 pub fn fields(explain: Explain) -> Vec<Column> {
     let mut cols = vec![Column::Label, Column::Confidence, Column::Probabilities];
-    cols.extend([Column::NeedsReview, Column::Hits, Column::Contacts]);
+    cols.extend([
+        Column::NeedsReview,
+        Column::Hits,
+        Column::HitCount,
+        Column::Contacts,
+    ]);
     if explain == Explain::On {
         cols.push(Column::Reason);
     }
@@ -142,6 +153,7 @@ impl Column {
             Column::Probabilities => "probabilities".into(),
             Column::NeedsReview => "needs_review".into(),
             Column::Hits => "hits".into(),
+            Column::HitCount => "hit_count".into(),
             Column::Contacts => "contacts".into(),
             Column::Reason => "reason".into(),
         }
@@ -161,7 +173,8 @@ impl Column {
                 .collect::<Vec<_>>()
                 .join("; "),
             Column::NeedsReview => v.needs_review.to_string(),
-            Column::Hits => compact_hits(d.hits),
+            Column::Hits => compact_hits(d.hits, d.hit_count),
+            Column::HitCount => d.hit_count.to_string(),
             Column::Contacts => crate::clues::compact(d.contacts),
             Column::Reason => d.reason.to_string(),
         }
@@ -178,6 +191,7 @@ impl Column {
             Column::Probabilities => json::by_label(&v.probabilities),
             Column::NeedsReview => v.needs_review.into(),
             Column::Hits => json::to_value(d.hits),
+            Column::HitCount => d.hit_count.into(),
             Column::Contacts => json::to_value(d.contacts),
             Column::Reason => d.reason.into(),
         }
@@ -200,12 +214,24 @@ pub fn added_columns(explain: Explain, existing: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Hits in one compact cell: `phrase(category,+weight); ...`.
-pub fn compact_hits(hits: &[Hit]) -> String {
-    hits.iter()
+/// Hits in one compact cell: `phrase(category,+weight); ...`, and where `hit_count` says
+/// there were more than are listed, `; ... and N more (T hits in all)` at the end.
+pub fn compact_hits(hits: &[Hit], hit_count: usize) -> String {
+    let mut cell = hits
+        .iter()
         .map(|h| format!("{}({},{:+})", h.phrase, h.category, h.weight))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if hit_count > hits.len() {
+        if !cell.is_empty() {
+            cell.push_str("; ");
+        }
+        cell.push_str(&format!(
+            "... and {} more ({hit_count} hits in all)",
+            hit_count - hits.len()
+        ));
+    }
+    cell
 }
 
 /// Characters of a rejected line kept in its JSON error line.

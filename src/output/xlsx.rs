@@ -286,7 +286,7 @@ fn row_cells(settings: &OutputSettings, source: &str, row: &Row, c: &Classificat
     cells.push(Cell::Number(f32_value(v.confidence)));
     cells.extend(v.probabilities.iter().map(|p| Cell::Number(f32_value(*p))));
     cells.push(Cell::Text(v.needs_review.to_string()));
-    cells.push(Cell::Text(compact_hits(&c.hits)));
+    cells.push(Cell::Text(compact_hits(&c.hits, c.hit_count)));
     cells.push(Cell::Text(crate::clues::compact(&c.contacts)));
     if settings.explain == Explain::On {
         cells.push(Cell::Text(c.reason.clone()));

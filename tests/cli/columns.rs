@@ -36,6 +36,7 @@ fn classify_json_has_every_column_label_adds_with_the_same_values() {
             "probabilities",
             "needs_review",
             "hits",
+            "hit_count",
             "contacts",
             "reason"
         ]

@@ -44,7 +44,10 @@ fn corpus_list_json_is_one_phrase_a_line() {
         .expect("the added phrase is listed");
     assert_eq!(
         added,
-        r#"{"schema":3,"phrase":"债务重组专家","category":"debt_optimization","weight":0.8,"scope":"word","note":""}"#
+        format!(
+            r#"{{"schema":{},"phrase":"债务重组专家","category":"debt_optimization","weight":0.8,"scope":"word","note":""}}"#,
+            heihui::output::json::SCHEMA
+        )
     );
     let all = lines(&o);
     assert!(all.len() > 20);

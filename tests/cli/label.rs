@@ -423,3 +423,97 @@ fn label_exits_quietly_when_its_reader_closes_the_pipe() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Warnings first, then far more sales hits: listing only the first hits would show nothing
+/// but warnings, while the label must weigh them all.
+fn many_hits_text(warnings: usize, sales: usize) -> String {
+    format!(
+        "{}{}",
+        "谨防上当。".repeat(warnings),
+        "专业停息挂账，".repeat(sales)
+    )
+}
+
+fn label_json(test: &str, text: &str, extra: &[&str]) -> serde_json::Value {
+    let dir = scratch(test);
+    let input = dir.join("in.csv");
+    std::fs::write(&input, format!("id,text\n1,{text}\n")).unwrap();
+    let mut args = vec![
+        "label",
+        "-q",
+        "--json",
+        "--explain",
+        input.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    serde_json::from_str(stdout(&o).trim()).unwrap()
+}
+
+#[test]
+fn a_row_with_more_hits_than_the_cap_lists_the_cap_and_counts_them_all() {
+    let text = many_hits_text(30, 1200);
+    let whole = label_json("hits_uncapped", &text, &["--max-hits-per-row", "100000"]);
+    let all = whole["hits"].as_array().unwrap();
+    let total = all.len();
+    assert!(total > 1200, "{total} hits");
+    assert_eq!(whole["hit_count"], total);
+    assert_eq!(whole["label"], "debt_optimization");
+    assert!(!whole["reason"].as_str().unwrap().contains("more hits"));
+
+    let capped = label_json("hits_capped", &text, &["--max-hits-per-row", "30"]);
+    let listed = capped["hits"].as_array().unwrap();
+    assert_eq!(listed.len(), 30);
+    assert_eq!(listed[..], all[..30], "the first hits, in text order");
+    assert!(
+        listed.iter().all(|h| h["category"] == "warning_context"),
+        "only warnings listed: {listed:?}"
+    );
+    assert_eq!(capped["hit_count"], total);
+    for key in ["label", "confidence", "probabilities", "needs_review"] {
+        assert_eq!(capped[key], whole[key], "{key}: the label weighs every hit");
+    }
+    let reason = capped["reason"].as_str().unwrap();
+    assert_eq!(reason.matches("「").count(), 30, "{reason}");
+    assert!(
+        reason.contains(&format!(
+            "(exact, -1.5, against the trade labels); and {} more hits ({total} in all, every one weighed); score of",
+            total - 30
+        )),
+        "{reason}"
+    );
+
+    // Without the flag, a row lists 1,000.
+    let default = label_json("hits_default", &text, &[]);
+    assert_eq!(default["hits"].as_array().unwrap()[..], all[..1000]);
+    assert_eq!(default["hit_count"], total);
+    assert_eq!(default["label"], whole["label"]);
+}
+
+#[test]
+fn a_csv_hits_cell_past_the_cap_says_how_many_more() {
+    let text = many_hits_text(3, 40);
+    let csv_text = format!("id,text\n1,{text}\n2,停息挂账\n");
+    let (out, err, code, _) = label_bytes(
+        "hits_csv_cell",
+        "in.csv",
+        csv_text.as_bytes(),
+        &["--max-hits-per-row", "5"],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let rows = csv_rows(&out);
+    let hits = rows[0].iter().position(|c| c == "hits").unwrap();
+    let items: Vec<&str> = rows[1][hits].split("; ").collect();
+    assert_eq!(items.len(), 6, "{:?}", rows[1][hits]);
+    assert!(
+        items[..3].iter().all(|i| i.starts_with("谨防(")),
+        "{items:?}"
+    );
+    assert!(items[3].starts_with("停息挂账("), "{items:?}");
+    assert_eq!(items[5], "... and 38 more (43 hits in all)");
+    assert_eq!(
+        rows[2][hits], "停息挂账(debt_optimization,+2)",
+        "a row under the cap"
+    );
+}
