@@ -110,7 +110,13 @@ fn quantize_writes_a_directory_that_loads_at_int8_and_classifies() {
         "examples/complaints.csv",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o).lines().count(), 105);
+    let fp32_labels = run(&["label", "-q", "--json", "examples/complaints.csv"]);
+    assert_eq!(stdout(&o).lines().count(), 60);
+    assert_eq!(
+        stdout(&o),
+        stdout(&fp32_labels),
+        "the shipped decision gives the transformer no weight"
+    );
     let o = run(&["quantize", out, "--out", out]);
     assert!(
         o.status.success(),
