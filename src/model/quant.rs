@@ -65,11 +65,14 @@ const GROUP: usize = 4;
 /// not finite either and the model's finiteness check stops them.
 pub fn quantize_rows(values: &[f32], width: usize) -> (Vec<i8>, Vec<f32>) {
     let mut q = vec![0i8; values.len()];
-    let scales = values
-        .chunks(width.max(1))
-        .zip(q.chunks_mut(width.max(1)))
-        .map(|(row, out)| quantize_row(row, out))
-        .collect();
+    let mut scales = vec![0f32; values.len().div_ceil(width.max(1))];
+    pulp::Arch::new().dispatch(QuantizeRows {
+        x: values,
+        inputs: width.max(1),
+        q: &mut q,
+        stride: width.max(1),
+        scales: &mut scales,
+    });
     (q, scales)
 }
 
@@ -77,19 +80,71 @@ pub fn quantize_rows(values: &[f32], width: usize) -> (Vec<i8>, Vec<f32>) {
 /// its scale.
 #[inline(always)]
 fn quantize_row(row: &[f32], out: &mut [i8]) -> f32 {
-    let top = row.iter().fold(0f32, |m, &x| m.max(x.abs()));
-    let top = if row.iter().any(|x| !x.is_finite()) {
-        f32::INFINITY
+    // Running maxima of |x| and sums of `x * 0` (NaN once any x is not finite) in lanes the
+    // compiler vectorises.
+    let mut top = [0f32; LANES];
+    let mut poison = [0f32; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for ((m, p), &x) in top.iter_mut().zip(&mut poison).zip(chunk) {
+            let a = x.abs();
+            *m = if a > *m { a } else { *m };
+            *p += x * 0.0;
+        }
+    }
+    for (m, p) in rest.iter().map(|&x| (x.abs(), x * 0.0)) {
+        top[0] = if m > top[0] { m } else { top[0] };
+        poison[0] += p;
+    }
+    let finite = poison.iter().sum::<f32>() == 0.0;
+    let top = if finite {
+        top.iter().copied().fold(0f32, f32::max)
     } else {
-        top
+        f32::INFINITY
     };
     let scale = top / 127.0;
     let inverse = if top > 0.0 { 127.0 / top } else { 0.0 };
     for (o, &x) in out.iter_mut().zip(row) {
-        // In [-127, 127] by construction; `as` saturates, and maps NaN to 0.
-        *o = (x * inverse).round() as i8;
+        // Rounded to nearest (ties to even) by adding and taking away 1.5 * 2^23, which
+        // vectorises where `round` is a libm call; in [-127, 127] by construction, and `as`
+        // maps the NaN of a non-finite row to 0.
+        *o = ((x * inverse + ROUNDING) - ROUNDING) as i8;
     }
     scale
+}
+
+/// `1.5 * 2^23`: added to a float of magnitude under `2^22`, it leaves the float rounded to
+/// an integer.
+const ROUNDING: f32 = 12_582_912.0;
+
+/// Numbers per lane group in [`quantize_row`]'s running maxima.
+const LANES: usize = 16;
+
+/// A task's rows quantised, as pulp's dispatch takes it, so that the loops compile for the
+/// widest vectors the processor has.
+struct QuantizeRows<'a> {
+    x: &'a [f32],
+    inputs: usize,
+    q: &'a mut [i8],
+    stride: usize,
+    scales: &'a mut [f32],
+}
+
+impl pulp::WithSimd for QuantizeRows<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) {
+        for ((row, q), scale) in self
+            .x
+            .chunks(self.inputs)
+            .zip(self.q.chunks_mut(self.stride))
+            .zip(self.scales.iter_mut())
+        {
+            *scale = quantize_row(row, q);
+        }
+    }
 }
 
 /// A dense layer's weights in int8, packed for the kernels.
@@ -265,13 +320,13 @@ impl Int8Product {
                 let rows = out.len() / width;
                 let mut q = vec![0i8; rows * groups * GROUP];
                 let mut scales = vec![0f32; rows];
-                for ((row, qrow), scale) in x
-                    .chunks(inputs)
-                    .zip(q.chunks_mut(groups * GROUP))
-                    .zip(&mut scales)
-                {
-                    *scale = quantize_row(row, qrow);
-                }
+                pulp::Arch::new().dispatch(QuantizeRows {
+                    x,
+                    inputs,
+                    q: &mut q,
+                    stride: groups * GROUP,
+                    scales: &mut scales,
+                });
                 let mut column = 0;
                 for m in &self.layers {
                     let block = Block {
@@ -418,12 +473,20 @@ mod x86 {
             }
         }
         for (i, row) in acc.iter().enumerate() {
+            let sx = _mm512_set1_ps(b.scales[r + i]);
             for (c, a) in row.iter().enumerate() {
                 let first = (p + c) * PANEL;
                 let offset = _mm512_loadu_si512(b.m.offsets.as_ptr().add(first).cast());
                 let exact = _mm512_sub_epi32(*a, offset);
-                let sums: [i32; PANEL] = std::mem::transmute(exact);
-                b.store(out, r + i, p + c, &sums);
+                if first + PANEL <= b.m.outputs {
+                    let scales = _mm512_loadu_ps(b.m.scales.as_ptr().add(first));
+                    let y = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(exact), sx), scales);
+                    let at = (r + i) * b.width + b.column + first;
+                    _mm512_storeu_ps(out[at..at + PANEL].as_mut_ptr(), y);
+                } else {
+                    let sums: [i32; PANEL] = std::mem::transmute(exact);
+                    b.store(out, r + i, p + c, &sums);
+                }
             }
         }
     }
@@ -486,9 +549,21 @@ mod x86 {
             }
         }
         for (i, row) in acc.iter().enumerate() {
+            let sx = _mm256_set1_ps(b.scales[r + i]);
             for (c, halves) in row.iter().enumerate() {
-                let sums: [i32; PANEL] = std::mem::transmute(*halves);
-                b.store(out, r + i, p + c, &sums);
+                let first = (p + c) * PANEL;
+                if first + PANEL <= b.m.outputs {
+                    let at = (r + i) * b.width + b.column + first;
+                    let out = &mut out[at..at + PANEL];
+                    for (h, a) in halves.iter().enumerate() {
+                        let scales = _mm256_loadu_ps(b.m.scales.as_ptr().add(first + 8 * h));
+                        let y = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(*a), sx), scales);
+                        _mm256_storeu_ps(out[8 * h..].as_mut_ptr(), y);
+                    }
+                } else {
+                    let sums: [i32; PANEL] = std::mem::transmute(*halves);
+                    b.store(out, r + i, p + c, &sums);
+                }
             }
         }
     }

@@ -1,0 +1,96 @@
+//! The transformer at int8 against fp32 on labelled or benchmark CSV files (a `text`
+//! column): how often its labels agree, how far its probabilities move, and its rows per
+//! second at each precision, timed in turns. `benches/int8_vs_fp32.sh` runs it.
+//!
+//!     cargo run --release --example precision_agreement -- MODEL_DIR ROUNDS FILE...
+
+use std::path::Path;
+use std::time::Instant;
+
+use heihui::model::{argmax, LoadSettings, Model, Precision, DEFAULT_BATCH_SIZE};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    heihui::model::allocator::keep_freed_activations();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [model_dir, rounds, files @ ..] = args.as_slice() else {
+        return Err("usage: precision_agreement MODEL_DIR ROUNDS FILE...".into());
+    };
+    let rounds: usize = rounds.parse()?;
+    let load = |precision| {
+        let settings = LoadSettings {
+            precision: Some(precision),
+            ..LoadSettings::default()
+        };
+        Model::load_with(Path::new(model_dir), settings)
+    };
+    let (fp32, int8) = (load(Precision::Fp32)?, load(Precision::Int8)?);
+    let mut texts = Vec::new();
+    for file in files {
+        let mut reader = csv::Reader::from_path(file)?;
+        let column = reader
+            .headers()?
+            .iter()
+            .position(|h| h == "text")
+            .ok_or_else(|| format!("{file}: no text column"))?;
+        for record in reader.records() {
+            texts.push(record?[column].to_string());
+        }
+    }
+    // As the classifier reads them: normalised, empty texts left out, as windows.
+    let windows: Vec<Vec<Vec<u32>>> = texts
+        .iter()
+        .map(|t| heihui::normalize::normalize(t))
+        .filter(|n| !n.as_str().trim().is_empty())
+        .map(|n| fp32.read(n.as_str()))
+        .collect();
+    let tokens: usize = windows.iter().flatten().map(Vec::len).sum();
+    println!(
+        "{} rows from {} ({} windows, {tokens} tokens), model {model_dir}",
+        windows.len(),
+        files.join(" + "),
+        windows.iter().map(Vec::len).sum::<usize>()
+    );
+    let a = fp32.probabilities_windows(&windows, DEFAULT_BATCH_SIZE)?;
+    let b = int8.probabilities_windows(&windows, DEFAULT_BATCH_SIZE)?;
+    let agree = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| argmax(x) == argmax(y))
+        .count();
+    let diffs: Vec<f32> = a
+        .iter()
+        .zip(&b)
+        .flat_map(|(x, y)| x.iter().zip(y).map(|(p, q)| (p - q).abs()))
+        .collect();
+    let max = diffs.iter().copied().fold(0f32, f32::max);
+    let mean = diffs.iter().map(|&d| f64::from(d)).sum::<f64>() / diffs.len().max(1) as f64;
+    println!(
+        "transformer labels: int8 agrees with fp32 on {agree} of {} rows ({:.2}%), {} differ",
+        a.len(),
+        100.0 * agree as f64 / a.len().max(1) as f64,
+        a.len() - agree
+    );
+    println!("probabilities: largest |int8 - fp32| {max:.6}, mean {mean:.6} (over every label)");
+    let mut speeds = [Vec::new(), Vec::new()];
+    for round in 1..=rounds {
+        for (i, (name, model)) in [("fp32", &fp32), ("int8", &int8)].into_iter().enumerate() {
+            let started = Instant::now();
+            model.probabilities_windows(&windows, DEFAULT_BATCH_SIZE)?;
+            let rate = windows.len() as f64 / started.elapsed().as_secs_f64();
+            println!("round {round}: {name} {rate:.0} rows/s");
+            speeds[i].push(rate);
+        }
+    }
+    if rounds > 0 {
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (f, i) = (median(&mut speeds[0]), median(&mut speeds[1]));
+        println!(
+            "median of {rounds} rounds: fp32 {f:.0} rows/s, int8 {i:.0} rows/s ({:.2}x)",
+            i / f
+        );
+    }
+    Ok(())
+}
