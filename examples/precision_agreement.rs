@@ -1,5 +1,5 @@
 //! The transformer at int8 against fp32 on labelled or benchmark CSV files (a `text`
-//! column): how often its labels agree, how far its probabilities move, and its rows per
+//! column, or `benches/gen_rows.py`'s `投诉内容`): how often its labels agree, how far its probabilities move, and its rows per
 //! second at each precision, timed in turns. `benches/int8_vs_fp32.sh` runs it.
 //!
 //!     cargo run --release --example precision_agreement -- MODEL_DIR ROUNDS FILE...
@@ -30,8 +30,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let column = reader
             .headers()?
             .iter()
-            .position(|h| h == "text")
-            .ok_or_else(|| format!("{file}: no text column"))?;
+            .position(|h| h == "text" || h == "投诉内容")
+            .ok_or_else(|| format!("{file}: no text or 投诉内容 column"))?;
         for record in reader.records() {
             texts.push(record?[column].to_string());
         }
@@ -71,13 +71,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         a.len() - agree
     );
     println!("probabilities: largest |int8 - fp32| {max:.6}, mean {mean:.6} (over every label)");
+    let worst =
+        |x: &[f32; 3], y: &[f32; 3]| (0..3).map(|k| (x[k] - y[k]).abs()).fold(0f32, f32::max);
+    let mut rows: Vec<usize> = (0..a.len()).collect();
+    rows.sort_by(|&i, &j| worst(&b[j], &a[j]).total_cmp(&worst(&b[i], &a[i])));
+    for &i in rows.iter().take(3) {
+        println!(
+            "  row {i} ({} windows, {} tokens): fp32 {:?}, int8 {:?}",
+            windows[i].len(),
+            windows[i].iter().map(Vec::len).sum::<usize>(),
+            a[i],
+            b[i]
+        );
+    }
     let mut speeds = [Vec::new(), Vec::new()];
     for round in 1..=rounds {
         for (i, (name, model)) in [("fp32", &fp32), ("int8", &int8)].into_iter().enumerate() {
             let started = Instant::now();
             model.probabilities_windows(&windows, DEFAULT_BATCH_SIZE)?;
             let rate = windows.len() as f64 / started.elapsed().as_secs_f64();
-            println!("round {round}: {name} {rate:.0} rows/s");
+            println!("round {round}: {name} {rate:.1} rows/s");
             speeds[i].push(rate);
         }
     }
@@ -88,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let (f, i) = (median(&mut speeds[0]), median(&mut speeds[1]));
         println!(
-            "median of {rounds} rounds: fp32 {f:.0} rows/s, int8 {i:.0} rows/s ({:.2}x)",
+            "median of {rounds} rounds: fp32 {f:.1} rows/s, int8 {i:.1} rows/s ({:.2}x)",
             i / f
         );
     }

@@ -10,6 +10,9 @@
 //! elementwise steps (`packed/kernels.rs`), and a last layer computed for the first token only.
 //! It gives the padded forward pass's probabilities (a unit test holds them to 1e-5) in about a
 //! third of the time (BENCHMARKS.md).
+//!
+//! Loaded at int8 ([`Network::load_at`]), the transformer layers' six dense layers each run
+//! quantised (`quant.rs`), on either path; everything else is as at fp32.
 
 use std::sync::Arc;
 
