@@ -243,7 +243,8 @@ pub enum Kernel {
 impl Kernel {
     /// The fastest this processor runs.
     pub fn best() -> Kernel {
-        Kernel::available()[0]
+        static BEST: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| Kernel::available()[0])
     }
 
     /// Every kernel this processor runs, fastest first.
@@ -278,9 +279,9 @@ const ROWS_PER_TASK: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Int8Product {
     /// The layers, all with the same inputs.
-    pub layers: Vec<Arc<Int8Matrix>>,
-    /// The kernel to run.
-    pub kernel: Kernel,
+    layers: Vec<Arc<Int8Matrix>>,
+    /// The kernel to run: one of [`Kernel::available`], which is what makes running it sound.
+    kernel: Kernel,
 }
 
 impl Int8Product {
@@ -360,7 +361,8 @@ impl Block<'_> {
     fn run(&self, kernel: Kernel, out: &mut [f32]) {
         match kernel {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `Kernel::available` lists it only where the processor has the features.
+            // SAFETY: an `Int8Product` holds only a kernel `Kernel::available` listed, and it
+            // lists this one only where the processor has the features.
             Kernel::Avx512Vnni => unsafe { x86::vnni(self, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
