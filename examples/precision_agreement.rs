@@ -75,7 +75,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         |x: &[f32; 3], y: &[f32; 3]| (0..3).map(|k| (x[k] - y[k]).abs()).fold(0f32, f32::max);
     let mut rows: Vec<usize> = (0..a.len()).collect();
     rows.sort_by(|&i, &j| worst(&b[j], &a[j]).total_cmp(&worst(&b[i], &a[i])));
-    for &i in rows.iter().take(3) {
+    for (n, &i) in rows.iter().take(3).enumerate() {
         println!(
             "  row {i} ({} windows, {} tokens): fp32 {:?}, int8 {:?}",
             windows[i].len(),
@@ -83,6 +83,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             a[i],
             b[i]
         );
+        // The windows of the row that moves most, before they are pooled.
+        if n == 0 && windows[i].len() > 1 {
+            let (x, y) = (
+                fp32.probabilities_encoded(&windows[i], DEFAULT_BATCH_SIZE)?,
+                int8.probabilities_encoded(&windows[i], DEFAULT_BATCH_SIZE)?,
+            );
+            for (w, (x, y)) in x.iter().zip(&y).enumerate() {
+                println!("    window {w}: fp32 {x:?}, int8 {y:?}");
+            }
+        }
     }
     let mut speeds = [Vec::new(), Vec::new()];
     for round in 1..=rounds {
