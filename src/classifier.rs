@@ -17,7 +17,7 @@ use crate::matcher::{Hit, Matcher};
 use crate::mining::minhash::{MinHasher, Signature};
 use crate::model::checks::{all_finite, not_finite, PROBE_TEXT};
 use crate::model::ngram::NgramModel;
-use crate::model::{Model, Probabilities, UnusedWeights, DEFAULT_BATCH_SIZE};
+use crate::model::{LoadSettings, Model, Probabilities, DEFAULT_BATCH_SIZE};
 use crate::normalize::normalize;
 
 /// Model, corpus and decision, loaded once.
@@ -92,17 +92,18 @@ impl Classifier {
     /// Anything [`Model::load`], [`NgramModel::load`], [`Corpus::load`] or
     /// [`Decision::load`] reports.
     pub fn load(model_dir: &Path, corpus_dir: &Path) -> Result<Self> {
-        Self::load_with(model_dir, corpus_dir, UnusedWeights::Refuse)
+        Self::load_with(model_dir, corpus_dir, LoadSettings::default())
     }
 
-    /// As [`Classifier::load`], with unused checkpoint tensors allowed or not; the loaded
+    /// As [`Classifier::load`], with unused checkpoint tensors allowed or not and the
+    /// transformer at the precision `settings` gives; the loaded
     /// whole is run once on [`PROBE_TEXT`], so a broken n-gram model stops here too.
     ///
     /// # Errors
     /// As [`Classifier::load`], and a decision that cannot label anything but normal
     /// ([`Decision::check_can_label`]).
-    pub fn load_with(model_dir: &Path, corpus_dir: &Path, unused: UnusedWeights) -> Result<Self> {
-        let model = Model::load_with(model_dir, unused)?;
+    pub fn load_with(model_dir: &Path, corpus_dir: &Path, settings: LoadSettings) -> Result<Self> {
+        let model = Model::load_with(model_dir, settings)?;
         let corpus = Corpus::load(corpus_dir)?;
         let ngram = NgramModel::load(model_dir)?;
         let decision_path = model_dir.join("decision.json");

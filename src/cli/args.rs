@@ -137,6 +137,29 @@ pub struct ModelArg {
     /// layers than num_hidden_layers, say), ignoring them [default: refuse it]
     #[arg(long)]
     allow_unused_weights: bool,
+    /// The transformer's arithmetic: fp32, or int8 (its encoder's dense layers quantised as
+    /// it loads, or read quantised from a directory `heihui quantize` wrote) [default: fp32;
+    /// int8 for a directory `heihui quantize` wrote]
+    #[arg(long, value_enum, value_name = "PRECISION")]
+    precision: Option<PrecisionArg>,
+}
+
+/// `--precision`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionArg {
+    /// 32-bit floats
+    Fp32,
+    /// int8 weights and activations in the encoder's dense layers
+    Int8,
+}
+
+impl From<PrecisionArg> for heihui::model::Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::Fp32 => heihui::model::Precision::Fp32,
+            PrecisionArg::Int8 => heihui::model::Precision::Int8,
+        }
+    }
 }
 
 impl ModelArg {
@@ -146,6 +169,14 @@ impl ModelArg {
             heihui::model::UnusedWeights::Allow
         } else {
             heihui::model::UnusedWeights::Refuse
+        }
+    }
+
+    /// How the model loads: `--allow-unused-weights` and `--precision`.
+    pub fn settings(&self) -> heihui::model::LoadSettings {
+        heihui::model::LoadSettings {
+            unused: self.unused_weights(),
+            precision: self.precision.map(Into::into),
         }
     }
 
@@ -182,7 +213,7 @@ pub struct Loaded {
 /// An unusable model or corpus directory.
 pub fn load_classifier(model: &ModelArg, corpus: &CorpusArg) -> Result<Loaded> {
     let (model_dir, corpus_dir) = (model.resolve()?, corpus.resolve()?);
-    let classifier = Classifier::load_with(&model_dir, &corpus_dir, model.unused_weights())?;
+    let classifier = Classifier::load_with(&model_dir, &corpus_dir, model.settings())?;
     Ok(Loaded {
         classifier,
         model: model_dir,

@@ -16,6 +16,7 @@ mod label;
 mod r#match;
 mod model;
 mod progress;
+mod quantize;
 mod segment;
 mod signals;
 mod train;
@@ -72,6 +73,8 @@ enum Command {
     /// Check labelled data files.
     #[command(subcommand)]
     Data(data::Command),
+    /// Write a model directory whose encoder runs at int8.
+    Quantize(quantize::Args),
     /// Work with the model built into heihui.
     #[command(subcommand)]
     Model(model::Command),
@@ -98,6 +101,7 @@ pub fn run() -> Result<ExitCode> {
         Command::Match(args) => r#match::run(args),
         Command::Corpus(cmd) => corpus::run(cmd),
         Command::Data(cmd) => data::run(cmd),
+        Command::Quantize(args) => quantize::run(args),
         Command::Model(cmd) => model::run(cmd),
         Command::Train(args) => train::run(*args),
         Command::Eval(args) => eval::run(*args),

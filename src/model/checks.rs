@@ -29,6 +29,24 @@ fn is_buffer(name: &str) -> bool {
     name.ends_with("position_ids")
 }
 
+/// Whether `name` is one form of a dense layer's weight whose other form the network read: a
+/// quantised directory holds both the fp32 `weight` and the int8 `weight_int8` and
+/// `weight_scale`, and a network reads one or the other.
+fn stands_in(name: &str, used: &BTreeSet<String>) -> bool {
+    use super::quant::{WEIGHT_INT8, WEIGHT_SCALE};
+    let Some((layer, leaf)) = name.rsplit_once('.') else {
+        return false;
+    };
+    let others: &[&str] = match leaf {
+        "weight" => &[WEIGHT_INT8],
+        l if l == WEIGHT_INT8 || l == WEIGHT_SCALE => &["weight"],
+        _ => &[],
+    };
+    others
+        .iter()
+        .any(|other| used.contains(&format!("{layer}.{other}")))
+}
+
 /// Refuses a checkpoint with tensors that the network did not read (unless `policy` allows
 /// them), naming how many and the first few, and the layer counts when those disagree.
 ///
@@ -43,7 +61,7 @@ pub(crate) fn unused_tensors(
 ) -> Result<()> {
     let mut unused: Vec<&String> = all
         .iter()
-        .filter(|n| !used.contains(*n) && !is_buffer(n))
+        .filter(|n| !used.contains(*n) && !is_buffer(n) && !stands_in(n, used))
         .collect();
     unused.sort();
     if unused.is_empty() || policy == UnusedWeights::Allow {

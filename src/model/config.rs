@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ModelError, Result};
 use crate::labels::Label;
 
+use super::quant::Precision;
+
 /// The activation between the feed-forward layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,8 +89,8 @@ pub struct Config {
     /// Layer-norm epsilon.
     #[serde(default = "default_layer_norm_eps")]
     pub layer_norm_eps: f64,
-    /// Id of the padding token.
-    #[serde(default)]
+    /// Id of the padding token (`null`, as some checkpoints write it, reads as absent: 0).
+    #[serde(default, deserialize_with = "null_as_default")]
     pub pad_token_id: usize,
     /// Only `absolute` is supported.
     #[serde(default = "default_position_embedding_type")]
@@ -116,8 +118,22 @@ pub struct Config {
     /// heihui's own: how the windows' probabilities become the text's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heihui_pooling: Option<Pooling>,
+    /// heihui's own: `int8` in a directory `heihui quantize` wrote, whose
+    /// `model.safetensors` holds int8 weights beside the fp32 ones; such a directory runs at
+    /// int8 unless told otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heihui_precision: Option<Precision>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// A field's default where the file has `null`.
+fn null_as_default<'de, D, T>(deserializer: D) -> std::result::Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn default_dropout() -> f64 {
@@ -204,6 +220,7 @@ impl Config {
             model_type: "bert".into(),
             heihui_window_stride: Some(default_stride(size.max_len)),
             heihui_pooling: Some(Pooling::Max),
+            heihui_precision: None,
             extra: BTreeMap::new(),
         }
     }
@@ -420,4 +437,36 @@ pub struct ModelSize {
     pub intermediate: usize,
     /// Longest input in tokens, `[CLS]` and `[SEP]` included.
     pub max_len: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_null_pad_token_id_reads_as_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let mut config = serde_json::to_value(Config::new(
+            100,
+            &ModelSize {
+                layers: 1,
+                hidden: 8,
+                heads: 2,
+                intermediate: 16,
+                max_len: 16,
+            },
+        ))
+        .unwrap();
+        config["pad_token_id"] = serde_json::Value::Null;
+        std::fs::write(&path, config.to_string()).unwrap();
+        let loaded = Config::load(&path).unwrap();
+        assert_eq!(loaded.pad_token_id, 0);
+        config["pad_token_id"] = 3.into();
+        std::fs::write(&path, config.to_string()).unwrap();
+        assert_eq!(Config::load(&path).unwrap().pad_token_id, 3);
+        config["pad_token_id"] = "x".into();
+        std::fs::write(&path, config.to_string()).unwrap();
+        assert!(Config::load(&path).is_err());
+    }
 }

@@ -10,6 +10,9 @@
 //! elementwise steps (`packed/kernels.rs`), and a last layer computed for the first token only.
 //! It gives the padded forward pass's probabilities (a unit test holds them to 1e-5) in about a
 //! third of the time (BENCHMARKS.md).
+//!
+//! Loaded at int8 ([`Network::load_at`]), the transformer layers' six dense layers each run
+//! quantised (`quant.rs`), on either path; everything else is as at fp32.
 
 use std::sync::Arc;
 
@@ -17,10 +20,11 @@ use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::VarBuilder;
 
 use super::config::{Config, Family, HiddenAct};
-use super::layers::{dropout, linear, Embeddings, Head, LayerNorm, Linear, Mode};
+use super::layers::{dropout, linear_at, products, Embeddings, Head, LayerNorm, Linear, Mode};
 use super::packed::attention::{PackedAttention, Queries};
 use super::packed::kernels::BiasGelu;
 use super::packed::Packed;
+use super::quant::Precision;
 use super::{bert, electra, roberta};
 
 struct SelfAttention {
@@ -33,13 +37,13 @@ struct SelfAttention {
 }
 
 impl SelfAttention {
-    fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+    fn load(vb: VarBuilder, cfg: &Config, precision: Precision) -> Result<Self> {
         let head_size = cfg.hidden_size / cfg.num_attention_heads;
         let all = cfg.num_attention_heads * head_size;
         Ok(Self {
-            query: linear(cfg.hidden_size, all, vb.pp("query"))?,
-            key: linear(cfg.hidden_size, all, vb.pp("key"))?,
-            value: linear(cfg.hidden_size, all, vb.pp("value"))?,
+            query: linear_at(cfg.hidden_size, all, vb.pp("query"), precision)?,
+            key: linear_at(cfg.hidden_size, all, vb.pp("key"), precision)?,
+            value: linear_at(cfg.hidden_size, all, vb.pp("value"), precision)?,
             heads: cfg.num_attention_heads,
             head_size,
             dropout: cfg.attention_probs_dropout_prob,
@@ -48,20 +52,10 @@ impl SelfAttention {
 
     fn forward(&self, hidden: &Tensor, mask: &Tensor, mode: Mode) -> Result<Tensor> {
         let (batch, seq, width) = hidden.dims3()?;
-        // Query, key and value in one matrix product: the three weights side by side (a
-        // copy of 3 x hidden^2 numbers, small next to the product, and differentiable).
-        let weight = Tensor::cat(
-            &[
-                &self.query.weight_t,
-                &self.key.weight_t,
-                &self.value.weight_t,
-            ],
-            1,
-        )?;
+        // Query, key and value in one matrix product.
         let bias = Tensor::cat(&[&self.query.bias, &self.key.bias, &self.value.bias], 0)?;
-        let qkv = hidden
-            .reshape((batch * seq, width))?
-            .matmul(&weight)?
+        let flat = hidden.reshape((batch * seq, width))?;
+        let qkv = products(&[&self.query, &self.key, &self.value], &flat)?
             .broadcast_add(&bias)?
             .reshape((batch, seq, 3, self.heads, self.head_size))?
             .permute((2, 0, 3, 1, 4))?;
@@ -85,8 +79,7 @@ impl SelfAttention {
         packed: &Packed,
         queries: Queries,
     ) -> Result<Tensor> {
-        let weight = Tensor::cat(&[&self.key.weight_t, &self.value.weight_t], 1)?;
-        let kv = hidden.matmul(&weight)?;
+        let kv = products(&[&self.key, &self.value], hidden)?;
         let query = self.query.product(asking)?;
         query.inplace_op2(
             &kv,
@@ -114,9 +107,9 @@ struct Output {
 }
 
 impl Output {
-    fn load(vb: VarBuilder, cfg: &Config, input: usize) -> Result<Self> {
+    fn load(vb: VarBuilder, cfg: &Config, input: usize, precision: Precision) -> Result<Self> {
         Ok(Self {
-            dense: linear(input, cfg.hidden_size, vb.pp("dense"))?,
+            dense: linear_at(input, cfg.hidden_size, vb.pp("dense"), precision)?,
             layer_norm: LayerNorm::load(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("LayerNorm"))?,
             dropout: cfg.hidden_dropout_prob,
         })
@@ -146,17 +139,28 @@ struct Layer {
 }
 
 impl Layer {
-    fn load(vb: VarBuilder, cfg: &Config, activation: HiddenAct) -> Result<Self> {
+    fn load(
+        vb: VarBuilder,
+        cfg: &Config,
+        activation: HiddenAct,
+        precision: Precision,
+    ) -> Result<Self> {
         Ok(Self {
-            attention: SelfAttention::load(vb.pp("attention").pp("self"), cfg)?,
-            attention_output: Output::load(vb.pp("attention").pp("output"), cfg, cfg.hidden_size)?,
-            intermediate: linear(
+            attention: SelfAttention::load(vb.pp("attention").pp("self"), cfg, precision)?,
+            attention_output: Output::load(
+                vb.pp("attention").pp("output"),
+                cfg,
+                cfg.hidden_size,
+                precision,
+            )?,
+            intermediate: linear_at(
                 cfg.hidden_size,
                 cfg.intermediate_size,
                 vb.pp("intermediate").pp("dense"),
+                precision,
             )?,
             activation,
-            output: Output::load(vb.pp("output"), cfg, cfg.intermediate_size)?,
+            output: Output::load(vb.pp("output"), cfg, cfg.intermediate_size, precision)?,
         })
     }
 
@@ -192,6 +196,30 @@ impl Layer {
     }
 }
 
+/// The dense layers that run at int8 ([`Network::load_at`]), as the checkpoint names them
+/// (`<prefix>.encoder.layer.N.attention.self.query`, ...): each transformer layer's query,
+/// key, value, attention output, intermediate and output layers.
+///
+/// # Errors
+/// An unsupported `model_type`.
+pub fn int8_layer_names(cfg: &Config) -> std::result::Result<Vec<String>, String> {
+    let prefix = cfg.family()?.prefix();
+    let mut names = Vec::with_capacity(6 * cfg.num_hidden_layers);
+    for i in 0..cfg.num_hidden_layers {
+        for layer in [
+            "attention.self.query",
+            "attention.self.key",
+            "attention.self.value",
+            "attention.output.dense",
+            "intermediate.dense",
+            "output.dense",
+        ] {
+            names.push(format!("{prefix}.encoder.layer.{i}.{layer}"));
+        }
+    }
+    Ok(names)
+}
+
 /// A sequence classifier of any supported family, as transformers'
 /// `BertForSequenceClassification`, `RobertaForSequenceClassification` and
 /// `ElectraForSequenceClassification`: embeddings, transformer layers, and a head on the first
@@ -211,11 +239,23 @@ impl Network {
     /// # Errors
     /// A missing tensor or one of the wrong shape; an unsupported family or activation.
     pub fn load(vb: VarBuilder, cfg: &Config) -> Result<Self> {
+        Self::load_at(vb, cfg, Precision::Fp32)
+    }
+
+    /// As [`Network::load`], with the transformer layers' dense layers at `precision`
+    /// (embeddings, layer norms, attention and the head stay fp32).
+    ///
+    /// # Errors
+    /// As [`Network::load`].
+    pub fn load_at(vb: VarBuilder, cfg: &Config, precision: Precision) -> Result<Self> {
         let family = cfg.family().map_err(candle_core::Error::msg)?;
         let activation = cfg.activation().map_err(candle_core::Error::msg)?;
         let base = vb.pp(family.prefix());
         let layers = (0..cfg.num_hidden_layers)
-            .map(|i| Layer::load(base.pp("encoder").pp("layer").pp(i), cfg, activation))
+            .map(|i| {
+                let vb = base.pp("encoder").pp("layer").pp(i);
+                Layer::load(vb, cfg, activation, precision)
+            })
             .collect::<Result<Vec<_>>>()?;
         let (embeddings, head) = match family {
             Family::Bert => (bert::embeddings(&base, cfg)?, bert::head(&vb, cfg)?),

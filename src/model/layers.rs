@@ -6,6 +6,7 @@
 //! training the differentiable composites.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use candle_core::{DType, Module, Result, Tensor, D};
 use candle_nn::{embedding, Embedding, VarBuilder};
@@ -13,6 +14,7 @@ use candle_nn::{embedding, Embedding, VarBuilder};
 use super::config::Config;
 use super::packed::kernels::AddLayerNorm;
 use super::packed::Packed;
+use super::quant::{self, Int8Matrix, Int8Product, Precision};
 use crate::rng::Rng;
 
 /// How a forward pass runs.
@@ -46,23 +48,89 @@ pub(crate) fn dropout(xs: &Tensor, p: f64, mode: Mode) -> Result<Tensor> {
 /// small ones, which is how candle-nn's `Linear` multiplies 3-D inputs.
 #[derive(Debug, Clone)]
 pub(crate) struct Linear {
-    pub(crate) weight_t: Tensor,
+    pub(crate) weight: Weight,
     pub(crate) bias: Tensor,
+}
+
+/// A dense layer's weights, in the precision it runs at.
+#[derive(Debug, Clone)]
+pub(crate) enum Weight {
+    /// The fp32 weight, transposed to `(in, out)` for the matrix product.
+    F32(Tensor),
+    /// The int8 weight and its scales ([`quant`](super::quant)).
+    Int8(Arc<Int8Matrix>),
 }
 
 /// Loads a dense layer from `vb`'s `weight` and `bias`.
 pub(crate) fn linear(input: usize, output: usize, vb: VarBuilder) -> Result<Linear> {
     let inner = candle_nn::linear(input, output, vb)?;
     Ok(Linear {
-        weight_t: inner.weight().t()?,
+        weight: Weight::F32(inner.weight().t()?),
         bias: inner.bias().expect("candle_nn::linear has a bias").clone(),
     })
+}
+
+/// Loads a dense layer at `precision`: in int8 from `vb`'s `weight_int8` and `weight_scale`
+/// where the checkpoint has them (a directory `heihui quantize` wrote), else quantised from
+/// its fp32 `weight` as it loads.
+pub(crate) fn linear_at(
+    input: usize,
+    output: usize,
+    vb: VarBuilder,
+    precision: Precision,
+) -> Result<Linear> {
+    if precision == Precision::Fp32 {
+        return linear(input, output, vb);
+    }
+    let matrix = if vb.contains_tensor(quant::WEIGHT_INT8) {
+        // candle has no int8 type: the weights come as their bytes in a u8 tensor.
+        let bytes = vb
+            .get_with_hints_dtype(
+                (output, input),
+                quant::WEIGHT_INT8,
+                candle_nn::Init::Const(0.0),
+                DType::U8,
+            )?
+            .flatten_all()?
+            .to_vec1::<u8>()?;
+        let q: Vec<i8> = bytes.into_iter().map(|b| b as i8).collect();
+        let scales = vb.get(output, quant::WEIGHT_SCALE)?.to_vec1::<f32>()?;
+        Int8Matrix::from_rows(&q, &scales, output, input)?
+    } else {
+        let weight = vb.get((output, input), "weight")?;
+        Int8Matrix::quantize(&weight.flatten_all()?.to_vec1()?, output, input)?
+    };
+    Ok(Linear {
+        weight: Weight::Int8(Arc::new(matrix)),
+        bias: vb.get(output, "bias")?,
+    })
+}
+
+/// `(rows, in)` times the weights of `layers`, their outputs side by side and without their
+/// biases: one matrix product for layers that read the same input (query, key and value).
+pub(crate) fn products(layers: &[&Linear], xs: &Tensor) -> Result<Tensor> {
+    let mut fp32 = Vec::with_capacity(layers.len());
+    let mut int8 = Vec::with_capacity(layers.len());
+    for layer in layers {
+        match &layer.weight {
+            Weight::F32(w) => fp32.push(w),
+            Weight::Int8(m) => int8.push(Arc::clone(m)),
+        }
+    }
+    match (fp32.len(), int8.len()) {
+        (1, 0) => xs.matmul(fp32[0]),
+        // The weights side by side: a copy of in x out numbers, small next to the product,
+        // and differentiable.
+        (_, 0) => xs.matmul(&Tensor::cat(&fp32, 1)?),
+        (0, _) => xs.contiguous()?.apply_op1_no_bwd(&Int8Product::new(int8)),
+        _ => candle_core::bail!("layers multiplied together must share one precision"),
+    }
 }
 
 impl Linear {
     /// `(rows, in)` times the weight, without the bias.
     pub(crate) fn product(&self, xs: &Tensor) -> Result<Tensor> {
-        xs.matmul(&self.weight_t)
+        products(&[self], xs)
     }
 }
 
@@ -71,7 +139,7 @@ impl Module for Linear {
         let dims = xs.dims().to_vec();
         let input = dims[dims.len() - 1];
         let rows = xs.elem_count() / input.max(1);
-        let flat = xs.reshape((rows, input))?.matmul(&self.weight_t)?;
+        let flat = self.product(&xs.reshape((rows, input))?)?;
         let flat = flat.broadcast_add(&self.bias)?;
         let mut out_dims = dims;
         let last = out_dims.len() - 1;

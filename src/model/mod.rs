@@ -16,6 +16,7 @@ pub mod encoder;
 pub mod layers;
 pub mod ngram;
 pub mod packed;
+pub mod quant;
 mod roberta;
 mod save;
 mod scores;
@@ -38,7 +39,8 @@ pub use config::{Config, Family, HiddenAct, ModelSize, Pooling, Reading};
 pub use encoder::Network;
 pub use layers::{Mode, Positions};
 pub use packed::Packed;
-pub use save::save_safetensors;
+pub use quant::Precision;
+pub use save::{quantize_dir, save_safetensors, Quantized};
 pub use scores::{argmax, pool, softmax};
 
 /// The network's name from when BERT was the only family; training still calls it so.
@@ -59,6 +61,17 @@ pub struct Model {
     class_to_label: Vec<Label>,
     encoder: Encoder,
     network: Network,
+    precision: Precision,
+}
+
+/// How a model directory is loaded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadSettings {
+    /// Whether checkpoint tensors the configuration does not use are refused.
+    pub unused: UnusedWeights,
+    /// The encoder's precision; `None`, the directory's own (`heihui_precision` in
+    /// `config.json`: int8 for a directory `heihui quantize` wrote, else fp32).
+    pub precision: Option<Precision>,
 }
 
 impl std::fmt::Debug for Model {
@@ -68,6 +81,7 @@ impl std::fmt::Debug for Model {
             .field("layers", &self.config.num_hidden_layers)
             .field("family", &self.network.family())
             .field("hidden", &self.config.hidden_size)
+            .field("precision", &self.precision)
             .finish()
     }
 }
@@ -87,7 +101,7 @@ impl Model {
     /// # Errors
     /// As [`Model::load_with`].
     pub fn load(dir: &Path) -> Result<Self> {
-        Self::load_with(dir, UnusedWeights::Refuse)
+        Self::load_with(dir, LoadSettings::default())
     }
 
     /// Loads a model directory and runs it once on [`checks::PROBE_TEXT`].
@@ -97,7 +111,7 @@ impl Model {
     /// start and end tokens or of another size than `vocab_size`, a tensor that is missing or
     /// of the wrong shape (naming it), unused tensors (unless `unused` allows them), or a probe
     /// whose probabilities are not finite.
-    pub fn load_with(dir: &Path, unused: UnusedWeights) -> Result<Self> {
+    pub fn load_with(dir: &Path, settings: LoadSettings) -> Result<Self> {
         if !dir.is_dir() {
             return Err(ModelError::Invalid {
                 path: dir.to_path_buf(),
@@ -133,7 +147,12 @@ impl Model {
         let backend = weights::MappedWeights::open(&weights, std::sync::Arc::clone(&used))?;
         let all = backend.names();
         let vb = VarBuilder::from_backend(Box::new(backend), DType::F32, Device::Cpu);
-        let network = Network::load(vb, &config).map_err(|e| candle_error(&weights, e))?;
+        let precision = settings
+            .precision
+            .or(config.heihui_precision)
+            .unwrap_or_default();
+        let network =
+            Network::load_at(vb, &config, precision).map_err(|e| candle_error(&weights, e))?;
         checks::unused_tensors(
             &weights,
             &all,
@@ -141,7 +160,7 @@ impl Model {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
             config.num_hidden_layers,
-            unused,
+            settings.unused,
         )?;
         let model = Model {
             dir: dir.to_path_buf(),
@@ -149,6 +168,7 @@ impl Model {
             class_to_label,
             encoder,
             network,
+            precision,
         };
         let probe = model
             .encoder
@@ -173,7 +193,13 @@ impl Model {
             class_to_label,
             encoder,
             network,
+            precision: Precision::Fp32,
         }
+    }
+
+    /// The precision its encoder runs at.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The network, for training and for measuring its forward passes.

@@ -73,9 +73,19 @@ impl MappedWeights {
         let bytes = self.map.get(start..end).ok_or_else(|| {
             candle_core::Error::msg(format!("tensor {name} lies past the end of the file"))
         })?;
-        let view = TensorView::new(info.dtype, info.shape.clone(), bytes)
-            .map_err(candle_core::Error::from)?;
-        let tensor = view.load(dev)?.to_dtype(dtype)?;
+        let tensor = if info.dtype == safetensors::Dtype::I8 {
+            // candle has no int8 type: a quantised layer's int8 weights are handed out as
+            // their bytes in a u8 tensor, for the loader to read back as i8, and to nothing
+            // else (converting them to numbers would give 128 to 255 for the negative ones).
+            if dtype != DType::U8 {
+                candle_core::bail!("tensor {name} is int8 and is read only as its bytes");
+            }
+            Tensor::from_raw_buffer(bytes, DType::U8, &info.shape, dev)?
+        } else {
+            let view = TensorView::new(info.dtype, info.shape.clone(), bytes)
+                .map_err(candle_core::Error::from)?;
+            view.load(dev)?.to_dtype(dtype)?
+        };
         // SAFETY: the mapping is read-only and shared, so dropping its pages loses nothing:
         // a later read of the range faults them back in from the page cache. No reference
         // into the range outlives this call (the tensor owns a copy).

@@ -20,6 +20,7 @@ mod label;
 mod mapper;
 mod model;
 mod model_checks;
+mod precision;
 mod report;
 mod shapes;
 mod shell;
