@@ -5,7 +5,9 @@
 # over the same rows file (reading, tokenising, the model on every row, batch 32, at most 128
 # tokens, 2 threads), timed in turns; the median of the rounds is kept, with peak RSS.
 # heihui runs `label` (a model directory without an n-gram part runs the transformer on every
-# row) at --precision fp32 and int8.
+# row) at --precision fp32 and int8 (HEIHUI names the binary; default the release build).
+# ROWS (default 2000) sets the rows per size, ROWS_312 and ROWS_768 override it for the larger
+# two; ROUNDS (default 3). Medians go to stdout, every run to stderr.
 #   bash benches/sizes_vs_ort.sh      ROWS=2000 ROWS_312=500 ROWS_768=50 ROUNDS=3 bash ...
 # The venv (torch, transformers, onnx, onnxruntime, tokenizers from PyPI) is made in
 # target/ort-venv and reused; models are kept in target/ort-models.
@@ -54,6 +56,7 @@ while read -r name layers hidden heads intermediate vocab rows_var; do
       /usr/bin/time -f "%e %M" -o "$work/time" "${cmd[@]}" > "$work/out"
       [ "$(wc -l < "$work/out")" -ge "$rows" ] || { echo "$system: short output" >&2; exit 1; }
       echo "$system $(cat "$work/time")" >> "$work/$name.times"
+      echo "$name round $round: $system $(cat "$work/time") (s wall, KB peak)" >&2
     done
   done
   for system in $systems; do
