@@ -13,6 +13,7 @@
 # target/ort-venv and reused; models are kept in target/ort-models.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -n "${HEIHUI:-}" ] || cargo build --release --quiet --bin heihui
 bin=${HEIHUI:-${CARGO_TARGET_DIR:-target}/release/heihui}
 venv=target/ort-venv
 if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/install-time.txt" ]; then
