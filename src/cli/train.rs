@@ -192,6 +192,17 @@ impl Bar {
     }
 }
 
+impl Bar {
+    /// Folds one step's loss into the running loss the bar shows.
+    fn smooth(&mut self, loss: f32) {
+        self.loss = if self.loss == 0.0 {
+            loss
+        } else {
+            0.95 * self.loss + 0.05 * loss
+        };
+    }
+}
+
 impl TrainObserver for Bar {
     fn start(&mut self, total_steps: u64, parameters: usize) {
         self.bar.finish_and_clear();
@@ -202,11 +213,7 @@ impl TrainObserver for Bar {
     }
 
     fn step(&mut self, epoch: usize, loss: f32) {
-        self.loss = if self.loss == 0.0 {
-            loss
-        } else {
-            0.95 * self.loss + 0.05 * loss
-        };
+        self.smooth(loss);
         let f1 = self.last_f1.map_or("-".into(), |f| format!("{f:.3}"));
         self.bar
             .set_message(format!("epoch {epoch} loss {:.3} dev F1 {f1}", self.loss));
@@ -229,11 +236,7 @@ impl TrainObserver for Bar {
     }
 
     fn pretrain_step(&mut self, epoch: usize, loss: f32) {
-        self.loss = if self.loss == 0.0 {
-            loss
-        } else {
-            0.95 * self.loss + 0.05 * loss
-        };
+        self.smooth(loss);
         self.bar.set_message(format!(
             "pre-training epoch {epoch} masked-token loss {:.3}",
             self.loss

@@ -226,16 +226,16 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
     }
     let parameters: usize = varmap.all_vars().iter().map(|v| v.elem_count()).sum();
     let model = Model::from_parts(settings.out.clone(), config.clone(), encoder, bert);
+    let normalized_dev: Vec<String> = dev_rows
+        .iter()
+        .map(|e| normalize(&e.text).as_str().to_string())
+        .collect();
     let pretrained = if settings.pretrain.epochs > 0 {
         let segmenter = Segmenter::new(&corpus, Hmm::On)?;
         let texts = normalized_train
             .iter()
+            .chain(&normalized_dev)
             .cloned()
-            .chain(
-                dev_rows
-                    .iter()
-                    .map(|e| normalize(&e.text).as_str().to_string()),
-            )
             .collect();
         Some(pretrain(
             &settings.pretrain,
@@ -255,10 +255,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
 
     let class_weights = class_weights(&train_rows);
     let augmenter = Augmenter::new(&corpus);
-    let dev_read: Vec<Vec<Vec<u32>>> = dev_rows
-        .iter()
-        .map(|e| model.read(normalize(&e.text).as_str()))
-        .collect();
+    let dev_read: Vec<Vec<Vec<u32>>> = normalized_dev.iter().map(|n| model.read(n)).collect();
 
     let batch_size = settings.batch_size.max(1);
     let steps_per_epoch = train_rows.len().div_ceil(batch_size);

@@ -44,17 +44,6 @@ pub struct PretrainSettings {
     pub lr: f64,
 }
 
-impl Default for PretrainSettings {
-    fn default() -> Self {
-        PretrainSettings {
-            epochs: 0,
-            mask_rate: 0.15,
-            texts: Vec::new(),
-            lr: 5e-4,
-        }
-    }
-}
-
 /// What pre-training did.
 #[derive(Debug, Clone, Serialize)]
 pub struct PretrainReport {
@@ -258,13 +247,14 @@ impl Vocabulary {
     }
 }
 
-/// The masked-token log-likelihoods `(targets,)` and the predicted ids of one batch.
+/// The masked-token log-likelihoods `(targets,)` of one batch, and the masked tokens' logits
+/// `(targets, vocab)` with the ids they should give.
 fn masked_log_likelihood(
     model: &Model,
     head: &MaskedLmHead,
     batch: &[&Masked],
     mode: Mode,
-) -> candle_core::Result<Option<(Tensor, Tensor)>> {
+) -> candle_core::Result<Option<(Tensor, Tensor, Tensor)>> {
     let device = Device::Cpu;
     let ids: Vec<&[u32]> = batch.iter().map(|m| m.ids.as_slice()).collect();
     let (input, attention) = model.encoder().batch(&ids, &device)?;
@@ -287,9 +277,7 @@ fn masked_log_likelihood(
     let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
     let originals = Tensor::new(originals.as_slice(), &device)?;
     let picked = log_probs.gather(&originals.unsqueeze(1)?, 1)?.squeeze(1)?;
-    let predicted = logits.argmax(D::Minus1)?;
-    let correct = predicted.eq(&originals)?.to_dtype(DType::F32)?;
-    Ok(Some((picked, correct)))
+    Ok(Some((picked, logits, originals)))
 }
 
 /// Pre-trains `model`'s encoder, whose weights live in `varmap`, on `texts` (normalised) and
@@ -367,6 +355,7 @@ pub(super) fn pretrain(
         accuracy_curve: Vec::new(),
         seconds: 0.0,
     };
+    let held: Vec<&Masked> = held_out.iter().collect();
     let mut step = 0;
     for epoch in 1..=settings.epochs {
         let masked: Vec<Masked> = train_windows
@@ -382,7 +371,7 @@ pub(super) fn pretrain(
                 total_steps,
             ));
             step += 1;
-            let Some((picked, _)) =
+            let Some((picked, _, _)) =
                 masked_log_likelihood(model, &head, &batch, Mode::Train(&dropout_rng))
                     .map_err(fail)?
             else {
@@ -395,23 +384,23 @@ pub(super) fn pretrain(
             loss_n += 1;
             observer.pretrain_step(epoch, loss);
         }
-        let (mut right, mut asked) = (0.0, 0usize);
-        let held: Vec<&Masked> = held_out.iter().collect();
+        let (mut right, mut asked) = (0u32, 0usize);
         for batch in held.chunks(64) {
-            if let Some((_, correct)) =
+            if let Some((_, logits, originals)) =
                 masked_log_likelihood(model, &head, batch, Mode::Infer).map_err(fail)?
             {
-                asked += correct.dim(0).map_err(fail)?;
-                right += f64::from(
-                    correct
-                        .sum_all()
-                        .and_then(|s| s.to_scalar::<f32>())
-                        .map_err(fail)?,
-                );
+                right += logits
+                    .argmax(D::Minus1)
+                    .and_then(|predicted| predicted.eq(&originals))
+                    .and_then(|c| c.to_dtype(DType::U32))
+                    .and_then(|c| c.sum_all())
+                    .and_then(|c| c.to_scalar::<u32>())
+                    .map_err(fail)?;
+                asked += batch.iter().map(|m| m.targets.len()).sum::<usize>();
             }
         }
         let loss = loss_sum / loss_n.max(1) as f64;
-        let accuracy = right / asked.max(1) as f64;
+        let accuracy = f64::from(right) / asked.max(1) as f64;
         report.loss_curve.push(loss);
         report.accuracy_curve.push(accuracy);
         observer.pretrain_epoch(epoch, loss, accuracy);
