@@ -119,6 +119,16 @@ pub struct Args {
     /// N-gram part: longest run of jieba words in its word block (0 leaves the block out)
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=3))]
     ngram_words: u8,
+    /// N-gram part: a CSV with `id` and `source` columns naming the batch of writing (writer,
+    /// export, campaign) each training row came from; rows are weighted so that large batches
+    /// do not outweigh the rest (see --source-power). The project's own is
+    /// corpus/labeled/sources.csv
+    #[arg(long, value_name = "FILE")]
+    sources: Option<PathBuf>,
+    /// With --sources: each row's weight is 1 / (rows of its batch)^POWER, scaled to a mean of
+    /// 1; 0 weighs every row alike, 1 gives every batch the same total weight
+    #[arg(long, value_name = "POWER", default_value_t = 0.5, requires = "sources", value_parser = power)]
+    source_power: f64,
     #[command(flatten)]
     text: TextColumnArg,
     #[command(flatten)]
@@ -149,6 +159,14 @@ fn above_zero(value: &str) -> std::result::Result<f64, String> {
     match value.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err("expected a number above 0".into()),
+    }
+}
+
+/// A power from 0 to 1.
+fn power(value: &str) -> std::result::Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        _ => Err("expected a number from 0 to 1 (for example 0.5)".into()),
     }
 }
 
@@ -309,6 +327,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             word_max_n: usize::from(args.ngram_words),
             ..NgramSettings::default()
         },
+        sources: args.sources,
+        source_power: args.source_power,
         pretrain: PretrainSettings {
             epochs: args.pretrain_epochs,
             mask_rate: args.mask_rate,

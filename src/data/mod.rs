@@ -4,6 +4,7 @@
 //! through an inverted index rather than by comparing every pair.
 
 mod check;
+pub mod sources;
 
 pub use check::{
     check_dir, check_dir_column, near_duplicates, CheckReport, Lengths, Problem, SplitSummary,

@@ -29,6 +29,11 @@ pub(super) fn write_results(
             "without_transformer": without,
         })),
         "ngram_seconds": report.ngram_seconds,
+        "source_batches": report.batches.map(|(batches, unlisted)| serde_json::json!({
+            "batches": batches,
+            "unlisted_rows": unlisted,
+            "power": settings.source_power,
+        })),
         "dev_curve": report.dev_curve,
         "best_epoch": report.best_epoch,
         "epochs_run": report.epochs_run,
@@ -184,6 +189,18 @@ fn model_card(
          C = {}; fitted in {:.1} s.\n",
         ngram.min_n, ngram.max_n, ngram.min_df, ngram.c, report.ngram_seconds
     ));
+    if let (Some((batches, unlisted)), Some(path)) = (report.batches, &settings.sources) {
+        card.push_str(&format!(
+            "Each training row's log loss weighs 1 / (rows of its batch)^{} (mean 1): {batches}\n\
+             batches of writing named by `{}`{}, so that no batch's habits outweigh the rest.\n",
+            settings.source_power,
+            path.display(),
+            match unlisted {
+                0 => String::new(),
+                n => format!(" ({n} rows it does not list count as one batch)"),
+            }
+        ));
+    }
     if let Some((pooling, max, mean)) = &report.pooling {
         card.push_str(&format!(
             "\n## Long texts\n\n\

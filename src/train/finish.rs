@@ -9,6 +9,7 @@ use super::card::write_results;
 use super::{TrainObserver, TrainReport, TrainSettings};
 use crate::classifier::Classifier;
 use crate::corpus::Corpus;
+use crate::data::sources::Balance;
 use crate::data::{read_labeled_column, Example};
 use crate::decide::Decision;
 use crate::error::Result;
@@ -39,6 +40,7 @@ pub(super) fn finish(
     corpus: &Corpus,
     train_rows: &[Example],
     normalized_train: &[String],
+    balance: Option<&Balance>,
     dev_rows: &[Example],
     done: Finished,
 ) -> Result<TrainReport> {
@@ -46,7 +48,8 @@ pub(super) fn finish(
     let ngram_started = Instant::now();
     let texts: Vec<&str> = normalized_train.iter().map(String::as_str).collect();
     let labels: Vec<Label> = train_rows.iter().map(|e| e.label).collect();
-    let ngram = NgramModel::fit(&texts, &labels, &settings.ngram, &mut |_| {
+    let weights = balance.map(|b| b.weights.as_slice());
+    let ngram = NgramModel::fit_weighted(&texts, &labels, weights, &settings.ngram, &mut |_| {
         observer.ngram_step()
     })?;
     ngram.save(&settings.out)?;
@@ -101,6 +104,7 @@ pub(super) fn finish(
         decision: decision.clone(),
         stack_cv,
         ngram_seconds,
+        batches: balance.map(|b| (b.batches, b.unlisted)),
         pooling,
         pretrain: done.pretrain,
     };

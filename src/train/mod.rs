@@ -25,6 +25,7 @@ use schedule::{class_weights, learning_rate, length_bucketed_batches};
 
 use crate::corpus::Corpus;
 use crate::data::read_labeled_column;
+use crate::data::sources::Sources;
 use crate::decide::Decision;
 use crate::encode::{load_chars, Encoder};
 use crate::error::{Result, TrainError};
@@ -82,6 +83,11 @@ pub struct TrainSettings {
     pub transformer: TransformerTraining,
     /// How the n-gram component is fitted.
     pub ngram: NgramSettings,
+    /// Each training row's batch of writing (`id,source`), to weight the n-gram part's rows by
+    /// batch size; `None` weighs all rows alike.
+    pub sources: Option<PathBuf>,
+    /// Rows weigh `1 / batch size^source_power` (0 none, 1 every batch the same in all).
+    pub source_power: f64,
     /// Masked-language pre-training of the transformer before it is fine-tuned.
     pub pretrain: PretrainSettings,
 }
@@ -142,6 +148,8 @@ pub struct TrainReport {
     pub stack_cv: Option<(FoldScores, FoldScores)>,
     /// Seconds spent fitting the n-gram model.
     pub ngram_seconds: f64,
+    /// With `sources`: the batches among the training rows, and the rows the file did not list.
+    pub batches: Option<(usize, usize)>,
     /// For a model reading long texts as windows: the pooling chosen, and the transformer's
     /// dev macro-F1 with max and with mean pooling.
     pub pooling: Option<(Pooling, f64, f64)>,
@@ -161,6 +169,14 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
     if train_rows.is_empty() || dev_rows.is_empty() {
         return Err(TrainError::NoRows.into());
     }
+    // Read before any training, so a bad file fails at once rather than after the transformer.
+    let balance = match &settings.sources {
+        Some(path) => Some(Sources::read(path)?.balance(
+            train_rows.iter().map(|e| e.id.as_str()),
+            settings.source_power,
+        )),
+        None => None,
+    };
     let device = Device::Cpu;
     let normalized_train: Vec<String> = train_rows
         .iter()
@@ -181,6 +197,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
             &corpus,
             &train_rows,
             &normalized_train,
+            balance.as_ref(),
             &dev_rows,
             Finished {
                 started,
@@ -330,6 +347,7 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
         &corpus,
         &train_rows,
         &normalized_train,
+        balance.as_ref(),
         &dev_rows,
         Finished {
             started,

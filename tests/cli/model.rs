@@ -257,6 +257,96 @@ fn keep_transformer_writes_a_new_model_directory() {
 }
 
 #[test]
+fn sources_weight_the_ngram_rows_by_batch() {
+    let dir = scratch("sources");
+    let tiny = tiny_split(&dir, "train", 60);
+    // train-00001..10 one batch, 11..50 another; the last ten rows are not listed.
+    let mut listed = String::from("id,source\n");
+    for i in 1..=50 {
+        let batch = if i <= 10 { "small" } else { "big" };
+        listed.push_str(&format!("train-{i:05},{batch}\n"));
+    }
+    let sources = dir.join("sources.csv");
+    std::fs::write(&sources, listed).unwrap();
+    let refit = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec![
+            "train",
+            "--init",
+            "models/heihui-zh-small",
+            "--keep-transformer",
+            "--train",
+            tiny.to_str().unwrap(),
+            "--dev",
+            tiny.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        out
+    };
+    let plain = refit("plain", &[]);
+    let flat = refit(
+        "flat",
+        &[
+            "--sources",
+            sources.to_str().unwrap(),
+            "--source-power",
+            "0",
+        ],
+    );
+    let balanced = refit("balanced", &["--sources", sources.to_str().unwrap()]);
+    let weights = |out: &Path| std::fs::read(out.join("ngram.safetensors")).unwrap();
+    // Power 0 weighs every row 1: the very fit of no weighting. The default power moves it.
+    assert_eq!(weights(&flat), weights(&plain));
+    assert_ne!(weights(&balanced), weights(&plain));
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(balanced.join("metrics.json")).unwrap())
+            .unwrap();
+    let batches = &metrics["source_batches"];
+    assert_eq!(batches["batches"], 3, "{batches}");
+    assert_eq!(batches["unlisted_rows"], 10, "{batches}");
+    assert_eq!(batches["power"], 0.5, "{batches}");
+    let card = std::fs::read_to_string(balanced.join("MODEL_CARD.md")).unwrap();
+    assert!(
+        card.contains("(10 rows it does not list count as one batch)"),
+        "{card}"
+    );
+    assert!(std::fs::read_to_string(plain.join("MODEL_CARD.md"))
+        .map(|c| !c.contains("batches of writing"))
+        .unwrap());
+
+    // A bad file stops the run before anything is trained, naming the file and row.
+    std::fs::write(&sources, "id,source\ntrain-00001,\n").unwrap();
+    let out = dir.join("bad");
+    let o = run(&[
+        "train",
+        "--init",
+        "models/heihui-zh-small",
+        "--keep-transformer",
+        "--train",
+        tiny.to_str().unwrap(),
+        "--dev",
+        tiny.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--sources",
+        sources.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("sources.csv: row 2, column source: empty source"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
 fn pretraining_reads_the_unlabelled_texts_learns_and_leaves_no_head_behind() {
     let dir = scratch("pretrain");
     let tiny = tiny_split(&dir, "train", 40);

@@ -245,8 +245,29 @@ impl NgramModel {
         settings: &NgramSettings,
         on_iteration: &mut dyn FnMut(u64),
     ) -> Result<Self> {
+        Self::fit_weighted(texts, labels, None, settings, on_iteration)
+    }
+
+    /// As [`NgramModel::fit`], each row's log loss weighted by `weights` (one per row, best
+    /// with a mean of 1, so that `C` means what it does unweighted; see
+    /// [`crate::data::sources`]). The features are made from the rows unweighted, as
+    /// scikit-learn's vectorizer makes them whatever `sample_weight` the regression gets.
+    ///
+    /// # Errors
+    /// No rows, a weight per row missing, or a solver failure.
+    pub fn fit_weighted(
+        texts: &[&str],
+        labels: &[Label],
+        weights: Option<&[f64]>,
+        settings: &NgramSettings,
+        on_iteration: &mut dyn FnMut(u64),
+    ) -> Result<Self> {
         if texts.is_empty() || texts.len() != labels.len() {
             return Err(ModelError::NoNgramRows.into());
+        }
+        if let Some(w) = weights.filter(|w| w.len() != texts.len()) {
+            let message = format!("{} row weights for {} rows", w.len(), texts.len());
+            return Err(ModelError::NgramFit(message).into());
         }
         let max_n = settings.max_n.clamp(1, 4);
         let min_n = settings.min_n.clamp(1, max_n);
@@ -334,6 +355,7 @@ impl NgramModel {
         let problem = Objective {
             x: &x,
             y: labels.iter().map(|l| l.index()).collect(),
+            weights,
             features: model.width(),
             c: settings.c,
         };
@@ -460,5 +482,63 @@ mod tests {
         assert!(NgramModel::load(&dir.path().join("nothing"))
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn a_row_of_weight_two_counts_as_the_row_twice() {
+        use Label::*;
+        let texts = [
+            "停息挂账",
+            "全部减免否则投诉",
+            "今天吃什么",
+            "停息挂账吃什么",
+        ];
+        let labels = [DebtOptimization, MaliciousComplaint, Normal, Normal];
+        let settings = NgramSettings {
+            min_df: 1,
+            word_max_n: 0,
+            ..NgramSettings::default()
+        };
+        // The same features either way: "今天吃什么" twice would change the document
+        // frequencies, so the doubled fit keeps the vocabulary of the single one.
+        let weighted = NgramModel::fit_weighted(
+            &texts,
+            &labels,
+            Some(&[0.8, 0.8, 1.6, 0.8]),
+            &settings,
+            &mut |_| {},
+        )
+        .unwrap();
+        let plain = NgramModel::fit(&texts, &labels, &settings, &mut |_| {}).unwrap();
+        let doubled = {
+            let x: Vec<Features> = [0, 1, 2, 2, 3]
+                .iter()
+                .map(|&i| plain.features(texts[i]))
+                .collect();
+            let problem = Objective {
+                x: &x,
+                y: [0, 1, 2, 2, 3].iter().map(|&i| labels[i].index()).collect(),
+                weights: None,
+                features: plain.width(),
+                c: settings.c * 4.0 / 5.0,
+            };
+            problem.solve(settings.max_iters, &mut |_| {}).unwrap()
+        };
+        for (a, b) in weighted.weight.iter().zip(&doubled.0) {
+            assert!((a - b).abs() < 1e-3, "{a} against {b}");
+        }
+        // And the weight moves the fit: the heavier row is more surely normal.
+        let lean = |m: &NgramModel| m.probabilities("今天吃什么")[Normal.index()];
+        assert!(
+            lean(&weighted) > lean(&plain),
+            "{} {}",
+            lean(&weighted),
+            lean(&plain)
+        );
+        let err = NgramModel::fit_weighted(&texts, &labels, Some(&[1.0]), &settings, &mut |_| {});
+        assert!(err
+            .unwrap_err()
+            .to_string()
+            .contains("1 row weights for 4 rows"));
     }
 }

@@ -4,11 +4,13 @@ use super::Features;
 use crate::error::{ModelError, Result};
 
 /// The fit's objective, scaled by `1 / (C n)` so the solver's tolerances mean the same for any
-/// data size: mean log loss plus `|W|^2 / (2 C n)`. Parameters: the weights `[label][feature]`
-/// then the three intercepts.
+/// data size: mean (row-weighted) log loss plus `|W|^2 / (2 C n)`. Parameters: the weights
+/// `[label][feature]` then the three intercepts.
 pub(super) struct Objective<'a> {
     pub(super) x: &'a [Features],
     pub(super) y: Vec<usize>,
+    /// Each row's weight in the loss (a mean of 1 keeps `C`'s meaning); `None` weighs all alike.
+    pub(super) weights: Option<&'a [f64]>,
     pub(super) features: usize,
     pub(super) c: f64,
 }
@@ -24,7 +26,8 @@ impl Objective<'_> {
             g.clear();
             g.resize(w.len(), 0.0);
         }
-        for (x, &y) in self.x.iter().zip(&self.y) {
+        for (row, (x, &y)) in self.x.iter().zip(&self.y).enumerate() {
+            let weight = self.weights.map_or(1.0, |w| w[row]);
             let z: [f64; 3] = std::array::from_fn(|k| {
                 let row = &w[k * f..(k + 1) * f];
                 bias[k]
@@ -35,10 +38,10 @@ impl Objective<'_> {
             let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let sum: f64 = z.iter().map(|s| (s - max).exp()).sum();
             let log_sum = max + sum.ln();
-            loss += log_sum - z[y];
+            loss += weight * (log_sum - z[y]);
             if let Some(g) = grad.as_deref_mut() {
                 for k in 0..3 {
-                    let d = ((z[k] - log_sum).exp() - if k == y { 1.0 } else { 0.0 }) / n;
+                    let d = weight * ((z[k] - log_sum).exp() - if k == y { 1.0 } else { 0.0 }) / n;
                     for &(i, v) in x {
                         g[k * f + i as usize] += d * v as f64;
                     }
