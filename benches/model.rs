@@ -5,11 +5,17 @@
 //! `heihui label` runs (no padding; the last layer computes the first token only), and the
 //! padded batch (`BertClassifier::forward`, as candle's stock BERT runs). BENCHMARKS.md
 //! reports the ratios.
+//!
+//! Then one int8 product (`src/model/quant.rs`) on every kernel this processor runs, in the
+//! same run so the kernels compare: the encoder's largest product at bert-base width and at
+//! the shipped model's.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use heihui::model::quant::{Int8Matrix, Int8Product, Kernel};
 use heihui::model::{Config, Mode, Model};
 
 const BATCH: usize = 32;
@@ -84,5 +90,35 @@ fn forward(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, forward);
+/// `(rows, inputs)` activations times an `(inputs, outputs)` int8 weight, per kernel, in
+/// integer operations (a multiply and an add per weight and row).
+fn int8_products(c: &mut Criterion) {
+    heihui::model::allocator::keep_freed_activations();
+    let mut rng = heihui::rng::Rng::new(7);
+    let mut random = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| (rng.next_f64() * 2.0 - 1.0) as f32)
+            .collect()
+    };
+    let mut group = c.benchmark_group("int8");
+    group.sample_size(20);
+    let rows = BATCH * 128;
+    for (inputs, outputs) in [(768, 3072), (128, 512)] {
+        let x = random(rows * inputs);
+        let w = Arc::new(Int8Matrix::quantize(&random(outputs * inputs), outputs, inputs).unwrap());
+        group.throughput(Throughput::Elements((2 * rows * inputs * outputs) as u64));
+        // Portable Rust runs only where there is no AVX2.
+        for kernel in Kernel::available()
+            .into_iter()
+            .filter(|&k| k != Kernel::Scalar)
+        {
+            let product = Int8Product::with_kernel(vec![Arc::clone(&w)], kernel).unwrap();
+            let name = format!("{}/{rows}x{inputs}x{outputs} (op)", kernel.name());
+            group.bench_function(name, |bench| bench.iter(|| product.run(&x, rows)));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, forward, int8_products);
 criterion_main!(benches);

@@ -12,10 +12,10 @@
 //! The products run on the widest integer instructions the processor has, chosen at run time:
 //! AVX-512 VNNI (`vpdpbusd`: unsigned times signed bytes, four at a time into int32, so the
 //! activations are offset by 128 to unsigned and the offset taken back with each channel's
-//! weight sum), AVX2 (`vpmaddubsw` on the activations' magnitudes and the weights carrying the
-//! activations' signs, then `vpmaddwd` into int32), or portable Rust. All three compute the
-//! same integers and rescale them in the same order, so they give the same bits (a unit test
-//! holds them to it).
+//! weight sum), AVX-512BW or AVX2 (`vpmaddubsw` on the activations' magnitudes and the weights
+//! carrying the activations' signs, then `vpmaddwd` into int32, at 512 or 256 bits), or
+//! portable Rust. All four compute the same integers and rescale them in the same order, so
+//! they give the same bits (a unit test holds them to it).
 //!
 //! Weights are packed for these kernels in panels of 16 output channels: for each group of
 //! four inputs, the panel's 16 channels' four weights side by side (64 bytes, one AVX-512
@@ -234,6 +234,8 @@ impl Int8Matrix {
 pub enum Kernel {
     /// AVX-512 F, BW and VNNI: `vpdpbusd` on 512-bit vectors.
     Avx512Vnni,
+    /// AVX-512 F and BW: `vpmaddubsw` and `vpmaddwd` on 512-bit vectors.
+    Avx512Bw,
     /// AVX2: `vpmaddubsw` and `vpmaddwd` on 256-bit vectors.
     Avx2,
     /// Portable Rust.
@@ -241,6 +243,16 @@ pub enum Kernel {
 }
 
 impl Kernel {
+    /// Its name, as benchmarks print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Avx512Vnni => "avx512-vnni",
+            Kernel::Avx512Bw => "avx512bw",
+            Kernel::Avx2 => "avx2",
+            Kernel::Scalar => "portable",
+        }
+    }
+
     /// The fastest this processor runs.
     pub fn best() -> Kernel {
         static BEST: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
@@ -252,11 +264,13 @@ impl Kernel {
         let mut kernels = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512bw")
-                && std::arch::is_x86_feature_detected!("avx512vnni")
-            {
+            let avx512bw = std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw");
+            if avx512bw && std::arch::is_x86_feature_detected!("avx512vnni") {
                 kernels.push(Kernel::Avx512Vnni);
+            }
+            if avx512bw {
+                kernels.push(Kernel::Avx512Bw);
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 kernels.push(Kernel::Avx2);
@@ -267,7 +281,7 @@ impl Kernel {
     }
 }
 
-/// Activation rows per micro-kernel call.
+/// The most activation rows a micro-kernel takes (the AVX-512 ones); tasks take a multiple.
 const ROWS: usize = 4;
 /// Most rows per parallel task: the task's quantised rows stay in cache while every panel of
 /// the weights passes over them.
@@ -291,6 +305,13 @@ impl Int8Product {
             layers,
             kernel: Kernel::best(),
         }
+    }
+
+    /// The product on `kernel`, if this processor runs it.
+    pub fn with_kernel(layers: Vec<Arc<Int8Matrix>>, kernel: Kernel) -> Option<Self> {
+        Kernel::available()
+            .contains(&kernel)
+            .then_some(Int8Product { layers, kernel })
     }
 
     fn inputs(&self) -> usize {
@@ -328,6 +349,11 @@ impl Int8Product {
                     stride: groups * GROUP,
                     scales: &mut scales,
                 });
+                if self.kernel == Kernel::Avx512Vnni {
+                    // Offset to unsigned for `vpdpbusd`, once for every layer: `x + 128` is
+                    // `x ^ 0x80` in two's complement.
+                    q.iter_mut().for_each(|x| *x ^= i8::MIN);
+                }
                 let mut column = 0;
                 for m in &self.layers {
                     let block = Block {
@@ -347,7 +373,8 @@ impl Int8Product {
 }
 
 /// One task's rows against one layer: quantised activations `q` (`rows` rows of the layer's
-/// groups), written to columns `column..column + m.outputs` of `out`'s rows of `width`.
+/// groups; offset to unsigned bytes for [`Kernel::Avx512Vnni`]), written to columns
+/// `column..column + m.outputs` of `out`'s rows of `width`.
 struct Block<'a> {
     m: &'a Int8Matrix,
     q: &'a [i8],
@@ -364,6 +391,9 @@ impl Block<'_> {
             // SAFETY: an `Int8Product` holds only a kernel `Kernel::available` listed, and it
             // lists this one only where the processor has the features.
             Kernel::Avx512Vnni => unsafe { x86::vnni(self, out) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            Kernel::Avx512Bw => unsafe { x86::avx512bw(self, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above.
             Kernel::Avx2 => unsafe { x86::avx2(self, out) },
@@ -409,48 +439,152 @@ impl Block<'_> {
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{Block, GROUP, PANEL, ROWS};
+    use super::{Block, GROUP, PANEL};
 
-    /// Panels per AVX-512 micro-kernel call: 4 rows x 4 panels is 16 accumulators of 32.
-    const PANELS_512: usize = 4;
-    /// Panels per AVX2 micro-kernel call: 2 rows x 2 panels (4 vectors each) of 16 registers.
-    const PANELS_256: usize = 2;
-    /// Rows per AVX2 micro-kernel call.
-    const ROWS_256: usize = 2;
+    /// A micro-kernel: rows `r..r + R` of a block against its panels `p..p + C`.
+    type Tile = unsafe fn(&Block, usize, usize, &mut [f32]);
 
-    /// Every row block and panel block of `b` with `vpdpbusd`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    pub(super) unsafe fn vnni(b: &Block, out: &mut [f32]) {
-        // The activations offset to unsigned: `x + 128` is `x ^ 0x80` in two's complement.
-        let q: Vec<u8> = b.q.iter().map(|&x| (x as u8) ^ 0x80).collect();
+    /// The instances of a tile for every `R` and `C` up to the kernel's tile: `tiles!(f, [1 2],
+    /// [1 2])` is `[[f::<1, 1>, f::<1, 2>], [f::<2, 1>, f::<2, 2>]]`.
+    macro_rules! tiles {
+        ($tile:ident, [$($r:literal)*], $panels:tt) => {
+            [$(tiles!(@row $tile, $r, $panels)),*]
+        };
+        (@row $tile:ident, $r:literal, [$($c:literal)*]) => {
+            [$($tile::<$r, $c> as Tile),*]
+        };
+    }
+
+    /// Every row block and panel block of `b`, panel blocks outermost so that a panel block's
+    /// weights stay in cache while every row passes over them; the last blocks of each take
+    /// what is left, `tiles[rows - 1][panels - 1]`.
+    ///
+    /// # Safety
+    /// The processor has the features the tiles are compiled for.
+    unsafe fn walk<const R: usize, const C: usize>(
+        b: &Block,
+        tiles: &[[Tile; C]; R],
+        out: &mut [f32],
+    ) {
         let panels = b.m.panels();
-        let mut p = 0;
-        while p < panels {
-            let np = PANELS_512.min(panels - p);
-            let mut r = 0;
-            while r < b.rows {
-                let nr = ROWS.min(b.rows - r);
-                macro_rules! call {
-                    ($($r:literal, $c:literal);*) => {
-                        match (nr, np) {
-                            $(($r, $c) => vnni_tile::<$r, $c>(b, &q, r, p, out),)*
-                            _ => unreachable!("blocks of at most 4 rows and 4 panels"),
-                        }
-                    };
-                }
-                call!(1,1; 1,2; 1,3; 1,4; 2,1; 2,2; 2,3; 2,4; 3,1; 3,2; 3,3; 3,4; 4,1; 4,2; 4,3; 4,4);
-                r += nr;
+        for p in (0..panels).step_by(C) {
+            let np = C.min(panels - p);
+            for r in (0..b.rows).step_by(R) {
+                let nr = R.min(b.rows - r);
+                tiles[nr - 1][np - 1](b, r, p, out);
             }
-            p += np;
         }
     }
 
-    /// Rows `r..r + R` against panels `p..p + C`.
+    /// Every block of `b` with `vpdpbusd`, 4 rows x 4 panels at a time (16 accumulators of 32
+    /// registers); `b.q` holds the activations offset to unsigned.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    #[inline]
+    pub(super) unsafe fn vnni(b: &Block, out: &mut [f32]) {
+        walk(b, &tiles!(vnni_tile, [1 2 3 4], [1 2 3 4]), out);
+    }
+
+    /// Every block of `b` with `vpmaddubsw` and `vpmaddwd` on 512-bit vectors, 4 rows x 4
+    /// panels at a time, as [`vnni`].
+    #[target_feature(enable = "avx512f,avx512bw")]
+    pub(super) unsafe fn avx512bw(b: &Block, out: &mut [f32]) {
+        walk(b, &tiles!(avx512bw_tile, [1 2 3 4], [1 2 3 4]), out);
+    }
+
+    /// Every block of `b` with `vpmaddubsw` and `vpmaddwd` on 256-bit vectors, 2 rows x 2
+    /// panels (4 vectors each) at a time, of 16 registers.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn avx2(b: &Block, out: &mut [f32]) {
+        walk(b, &tiles!(avx2_tile, [1 2], [1 2]), out);
+    }
+
+    /// How a 512-bit kernel multiplies one group of four activations, broadcast to every
+    /// lane, by a panel's 16 channels' four weights and adds the 16 sums to its accumulators.
+    trait Dot512 {
+        /// The activations are offset by 128 to unsigned, and each channel's weight sum
+        /// times 128 ([`super::Int8Matrix`]'s `offsets`) is taken back from its sums.
+        const UNSIGNED: bool;
+        /// A row's broadcast group as [`Dot512::add`] takes it, made once for every panel.
+        type X: Copy;
+
+        /// # Safety
+        /// The processor has the kernel's features.
+        unsafe fn prepare(xs: __m512i) -> Self::X;
+
+        /// # Safety
+        /// As [`Dot512::prepare`].
+        unsafe fn add(acc: __m512i, x: Self::X, w: __m512i) -> __m512i;
+    }
+
+    /// `vpdpbusd`: unsigned times signed bytes, four at a time into int32.
+    struct Vnni;
+
+    impl Dot512 for Vnni {
+        const UNSIGNED: bool = true;
+        type X = __m512i;
+
+        #[inline(always)]
+        unsafe fn prepare(xs: __m512i) -> __m512i {
+            xs
+        }
+
+        #[inline(always)]
+        unsafe fn add(acc: __m512i, x: __m512i, w: __m512i) -> __m512i {
+            _mm512_dpbusd_epi32(acc, x, w)
+        }
+    }
+
+    /// AVX2's arithmetic at 512 bits, which has no `vpsignb`: the activations' magnitudes as
+    /// unsigned bytes and the weights negated where their activation is negative (a mask of
+    /// the activations' sign bits), so that `vpmaddubsw`'s pairs keep their signs and stay
+    /// below saturation, then `vpmaddwd` by ones into int32.
+    struct Avx512Bw;
+
+    impl Dot512 for Avx512Bw {
+        const UNSIGNED: bool = false;
+        /// The negative activations' bytes, and the magnitudes.
+        type X = (__mmask64, __m512i);
+
+        #[inline(always)]
+        unsafe fn prepare(xs: __m512i) -> (__mmask64, __m512i) {
+            (_mm512_movepi8_mask(xs), _mm512_abs_epi8(xs))
+        }
+
+        #[inline(always)]
+        unsafe fn add(acc: __m512i, (negative, magnitude): Self::X, w: __m512i) -> __m512i {
+            let signed = _mm512_mask_sub_epi8(w, negative, _mm512_setzero_si512(), w);
+            let pairs = _mm512_maddubs_epi16(magnitude, signed);
+            _mm512_add_epi32(acc, _mm512_madd_epi16(pairs, _mm512_set1_epi16(1)))
+        }
+    }
+
+    /// [`tile512`] with `vpdpbusd`, compiled for VNNI.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     unsafe fn vnni_tile<const R: usize, const C: usize>(
         b: &Block,
-        q: &[u8],
+        r: usize,
+        p: usize,
+        out: &mut [f32],
+    ) {
+        tile512::<Vnni, R, C>(b, r, p, out);
+    }
+
+    /// [`tile512`] with AVX-512BW's arithmetic, compiled without VNNI so that it runs where
+    /// VNNI is missing (the compiler may fuse `vpmaddwd` and its add into VNNI's `vpdpwssd`).
+    #[target_feature(enable = "avx512f,avx512bw")]
+    unsafe fn avx512bw_tile<const R: usize, const C: usize>(
+        b: &Block,
+        r: usize,
+        p: usize,
+        out: &mut [f32],
+    ) {
+        tile512::<Avx512Bw, R, C>(b, r, p, out);
+    }
+
+    /// Rows `r..r + R` against panels `p..p + C` with `D`'s arithmetic; always inlined into a
+    /// tile compiled for `D`'s features, and for no others.
+    #[inline(always)]
+    unsafe fn tile512<D: Dot512, const R: usize, const C: usize>(
+        b: &Block,
         r: usize,
         p: usize,
         out: &mut [f32],
@@ -459,7 +593,7 @@ mod x86 {
         let stride = groups * GROUP;
         let panel_bytes = groups * PANEL * GROUP;
         let mut acc = [[_mm512_setzero_si512(); C]; R];
-        let x = q.as_ptr().add(r * stride);
+        let x = b.q.as_ptr().add(r * stride);
         let w = b.m.packed.as_ptr().add(p * panel_bytes);
         for g in 0..groups {
             let mut ws = [_mm512_setzero_si512(); C];
@@ -467,10 +601,11 @@ mod x86 {
                 *v = _mm512_loadu_si512(w.add(c * panel_bytes + g * PANEL * GROUP).cast());
             }
             for (i, row) in acc.iter_mut().enumerate() {
-                let xs =
-                    _mm512_set1_epi32(x.add(i * stride + g * GROUP).cast::<i32>().read_unaligned());
+                let xs = D::prepare(_mm512_set1_epi32(
+                    x.add(i * stride + g * GROUP).cast::<i32>().read_unaligned(),
+                ));
                 for (a, &v) in row.iter_mut().zip(&ws) {
-                    *a = _mm512_dpbusd_epi32(*a, xs, v);
+                    *a = D::add(*a, xs, v);
                 }
             }
         }
@@ -478,8 +613,12 @@ mod x86 {
             let sx = _mm512_set1_ps(b.scales[r + i]);
             for (c, a) in row.iter().enumerate() {
                 let first = (p + c) * PANEL;
-                let offset = _mm512_loadu_si512(b.m.offsets.as_ptr().add(first).cast());
-                let exact = _mm512_sub_epi32(*a, offset);
+                let exact = if D::UNSIGNED {
+                    let offset = _mm512_loadu_si512(b.m.offsets.as_ptr().add(first).cast());
+                    _mm512_sub_epi32(*a, offset)
+                } else {
+                    *a
+                };
                 if first + PANEL <= b.m.outputs {
                     let scales = _mm512_loadu_ps(b.m.scales.as_ptr().add(first));
                     let y = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(exact), sx), scales);
@@ -493,32 +632,8 @@ mod x86 {
         }
     }
 
-    /// Every row block and panel block of `b` with `vpmaddubsw`.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn avx2(b: &Block, out: &mut [f32]) {
-        let panels = b.m.panels();
-        let mut p = 0;
-        while p < panels {
-            let np = PANELS_256.min(panels - p);
-            let mut r = 0;
-            while r < b.rows {
-                let nr = ROWS_256.min(b.rows - r);
-                match (nr, np) {
-                    (1, 1) => avx2_tile::<1, 1>(b, r, p, out),
-                    (1, 2) => avx2_tile::<1, 2>(b, r, p, out),
-                    (2, 1) => avx2_tile::<2, 1>(b, r, p, out),
-                    (2, 2) => avx2_tile::<2, 2>(b, r, p, out),
-                    _ => unreachable!("blocks of at most 2 rows and 2 panels"),
-                }
-                r += nr;
-            }
-            p += np;
-        }
-    }
-
     /// Rows `r..r + R` against panels `p..p + C`, each panel as two 8-channel halves.
     #[target_feature(enable = "avx2")]
-    #[inline]
     unsafe fn avx2_tile<const R: usize, const C: usize>(
         b: &Block,
         r: usize,
@@ -695,6 +810,35 @@ mod tests {
                     "{kernel:?} {rows}x{k}x{n} differs from portable"
                 );
             }
+        }
+    }
+
+    /// VNNI, then AVX-512BW, then AVX2, then portable, as far as the processor has them, and
+    /// the best is the first.
+    #[test]
+    fn kernels_are_listed_fastest_first() {
+        let order = [
+            Kernel::Avx512Vnni,
+            Kernel::Avx512Bw,
+            Kernel::Avx2,
+            Kernel::Scalar,
+        ];
+        let available = Kernel::available();
+        let ranks: Vec<usize> = available
+            .iter()
+            .map(|k| order.iter().position(|o| o == k).unwrap())
+            .collect();
+        assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{available:?}");
+        assert_eq!(available.last(), Some(&Kernel::Scalar));
+        assert_eq!(Kernel::best(), available[0]);
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512bw") {
+            assert!(available.contains(&Kernel::Avx512Bw), "{available:?}");
+        }
+        let layers = vec![Arc::new(Int8Matrix::quantize(&[1.0], 1, 1).unwrap())];
+        for kernel in order {
+            let product = Int8Product::with_kernel(layers.clone(), kernel);
+            assert_eq!(product.is_some(), available.contains(&kernel), "{kernel:?}");
         }
     }
 
