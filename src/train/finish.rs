@@ -32,20 +32,32 @@ pub(super) struct Finished {
     pub pretrain: Option<super::PretrainReport>,
 }
 
+/// The training rows as the n-gram part is fitted on them.
+pub(super) struct TrainRows<'a> {
+    pub rows: &'a [Example],
+    /// Each row's text, normalised.
+    pub normalized: &'a [String],
+    /// Each row's weight by its batch of writing, with `--sources`.
+    pub balance: Option<&'a Balance>,
+}
+
 /// Fits the n-gram model, tunes the decision on dev, evaluates, and writes the results
 /// beside the transformer's weights in `settings.out`.
 pub(super) fn finish(
     settings: &TrainSettings,
     observer: &mut dyn TrainObserver,
     corpus: &Corpus,
-    train_rows: &[Example],
-    normalized_train: &[String],
-    balance: Option<&Balance>,
+    train: TrainRows,
     dev_rows: &[Example],
     done: Finished,
 ) -> Result<TrainReport> {
     let weights_path = settings.out.join("model.safetensors");
     let ngram_started = Instant::now();
+    let TrainRows {
+        rows: train_rows,
+        normalized: normalized_train,
+        balance,
+    } = train;
     let texts: Vec<&str> = normalized_train.iter().map(String::as_str).collect();
     let labels: Vec<Label> = train_rows.iter().map(|e| e.label).collect();
     let weights = balance.map(|b| b.weights.as_slice());

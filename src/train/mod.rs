@@ -20,7 +20,7 @@ pub mod pretrain;
 mod schedule;
 
 use checkpoint::{copy_transformer, count_parameters, init_weights, write_model_dir};
-use finish::{finish, Finished};
+use finish::{finish, Finished, TrainRows};
 use schedule::{class_weights, learning_rate, length_bucketed_batches};
 
 use crate::corpus::Corpus;
@@ -195,9 +195,11 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
             settings,
             observer,
             &corpus,
-            &train_rows,
-            &normalized_train,
-            balance.as_ref(),
+            TrainRows {
+                rows: &train_rows,
+                normalized: &normalized_train,
+                balance: balance.as_ref(),
+            },
             &dev_rows,
             Finished {
                 started,
@@ -345,9 +347,11 @@ pub fn train(settings: &TrainSettings, observer: &mut dyn TrainObserver) -> Resu
         settings,
         observer,
         &corpus,
-        &train_rows,
-        &normalized_train,
-        balance.as_ref(),
+        TrainRows {
+            rows: &train_rows,
+            normalized: &normalized_train,
+            balance: balance.as_ref(),
+        },
         &dev_rows,
         Finished {
             started,
