@@ -129,6 +129,11 @@ pub struct Args {
     /// 1; 0 weighs every row alike, 1 gives every batch the same total weight
     #[arg(long, value_name = "POWER", default_value_t = 0.5, requires = "sources", value_parser = power)]
     source_power: f64,
+    /// Fit the decision on the n-gram model and the corpus hits alone, giving the transformer no
+    /// weight (so `label` never runs it), instead of keeping it where cross-validation on dev
+    /// says it helps; for a fast model, or to score the decision on rows the transformer saw
+    #[arg(long)]
+    decision_without_transformer: bool,
     #[command(flatten)]
     text: TextColumnArg,
     #[command(flatten)]
@@ -329,6 +334,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         },
         sources: args.sources,
         source_power: args.source_power,
+        decision_without_transformer: args.decision_without_transformer,
         pretrain: PretrainSettings {
             epochs: args.pretrain_epochs,
             mask_rate: args.mask_rate,

@@ -216,6 +216,11 @@ fn model_card(
         ));
     }
     card.push_str(&decision_section(&report.decision));
+    if settings.decision_without_transformer {
+        card.push_str(
+            "\nThe decision was fitted without the transformer (`--decision-without-transformer`).\n",
+        );
+    }
     if let Some((all, without)) = &report.stack_cv {
         card.push_str(&format!(
             "\nFive-fold cross-validation of the stacked decision on dev: macro-F1 {:.3} (sd {:.3})\n\

@@ -13,7 +13,7 @@ use crate::data::sources::Balance;
 use crate::data::{read_labeled_column, Example};
 use crate::decide::Decision;
 use crate::error::Result;
-use crate::eval::tune::{cross_validate_stack, tune, Components};
+use crate::eval::tune::{cross_validate_stack, tune_with, Components};
 use crate::eval::{evaluate, Metrics};
 use crate::labels::Label;
 use crate::matcher::Matcher;
@@ -77,7 +77,10 @@ pub(super) fn finish(
     .every_model();
     let provisional = evaluate(&classifier, dev_rows, 64, |_| {})?;
     let tuning_rows = provisional.tuning_rows();
-    let (decision, _) = tune(&tuning_rows)?;
+    let given = settings
+        .decision_without_transformer
+        .then_some(Components::WithoutTransformer);
+    let (decision, _) = tune_with(&tuning_rows, given)?;
     let stack_cv = if decision.stack.is_some() {
         Some((
             cross_validate_stack(&tuning_rows, Components::All, 5, settings.seed)?,

@@ -88,6 +88,9 @@ pub struct TrainSettings {
     pub sources: Option<PathBuf>,
     /// Rows weigh `1 / batch size^source_power` (0 none, 1 every batch the same in all).
     pub source_power: f64,
+    /// Fit the decision on the n-gram model and the hits alone, whatever cross-validation says
+    /// of the transformer.
+    pub decision_without_transformer: bool,
     /// Masked-language pre-training of the transformer before it is fine-tuned.
     pub pretrain: PretrainSettings,
 }

@@ -41,11 +41,22 @@ const CHOICE_SEED: u64 = 42;
 /// # Errors
 /// A failed fit of the stacked form.
 pub fn tune(rows: &[(Evidence, Label)]) -> Result<(Decision, f64)> {
+    tune_with(rows, None)
+}
+
+/// As [`tune`], the stack's components given rather than chosen when `components` is `Some`.
+///
+/// # Errors
+/// As [`tune`].
+pub fn tune_with(
+    rows: &[(Evidence, Label)],
+    components: Option<Components>,
+) -> Result<(Decision, f64)> {
     if !rows.is_empty() && rows.iter().all(|(e, _)| e.ngram.is_some()) {
-        let components = if transformer_earns_its_place(rows)? {
-            Components::All
-        } else {
-            Components::WithoutTransformer
+        let components = match components {
+            Some(given) => given,
+            None if transformer_earns_its_place(rows)? => Components::All,
+            None => Components::WithoutTransformer,
         };
         let stack = fit_stack(rows, components)?;
         let decision = Decision {
