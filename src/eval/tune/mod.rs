@@ -239,6 +239,10 @@ mod tests {
         assert!(transformer_earns_its_place(&rows).unwrap());
         let (decision, _) = tune(&rows).unwrap();
         assert!(decision.uses_transformer());
+        // Unless the decision is told to do without it.
+        let (given, _) = tune_with(&rows, Some(Components::WithoutTransformer)).unwrap();
+        assert!(!given.uses_transformer());
+        assert_eq!(given.stack.unwrap().transformer, [0.0; 3]);
         // Evidence without the transformer never keeps it.
         let without: Vec<(Evidence, Label)> = rows
             .iter()
