@@ -219,24 +219,31 @@ fn train_refuses_bad_arguments_before_reading_data() {
     }
 }
 
-#[test]
-fn keep_transformer_writes_a_new_model_directory() {
-    let dir = scratch("keep_transformer");
-    let tiny = tiny_split(&dir, "train", 60);
-    let out = dir.join("refit").join("model");
-    let o = run(&[
+/// `train --keep-transformer` of the shipped transformer on `data` (as train and dev) into `out`.
+fn refit(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
         "train",
         "--init",
         "models/heihui-zh-small",
         "--keep-transformer",
         "--train",
-        tiny.to_str().unwrap(),
+        data.to_str().unwrap(),
         "--dev",
-        tiny.to_str().unwrap(),
+        data.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--quiet",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+#[test]
+fn keep_transformer_writes_a_new_model_directory() {
+    let dir = scratch("keep_transformer");
+    let tiny = tiny_split(&dir, "train", 60);
+    let out = dir.join("refit").join("model");
+    let o = refit(&tiny, &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let shipped = std::fs::read("models/heihui-zh-small/model.safetensors").unwrap();
     assert_eq!(
@@ -268,28 +275,14 @@ fn sources_weight_the_ngram_rows_by_batch() {
     }
     let sources = dir.join("sources.csv");
     std::fs::write(&sources, listed).unwrap();
-    let refit = |name: &str, extra: &[&str]| {
+    let refit_into = |name: &str, extra: &[&str]| {
         let out = dir.join(name);
-        let mut args = vec![
-            "train",
-            "--init",
-            "models/heihui-zh-small",
-            "--keep-transformer",
-            "--train",
-            tiny.to_str().unwrap(),
-            "--dev",
-            tiny.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ];
-        args.extend_from_slice(extra);
-        let o = run(&args);
+        let o = refit(&tiny, &out, extra);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         out
     };
-    let plain = refit("plain", &[]);
-    let flat = refit(
+    let plain = refit_into("plain", &[]);
+    let flat = refit_into(
         "flat",
         &[
             "--sources",
@@ -298,7 +291,7 @@ fn sources_weight_the_ngram_rows_by_batch() {
             "0",
         ],
     );
-    let balanced = refit("balanced", &["--sources", sources.to_str().unwrap()]);
+    let balanced = refit_into("balanced", &["--sources", sources.to_str().unwrap()]);
     let weights = |out: &Path| std::fs::read(out.join("ngram.safetensors")).unwrap();
     // Power 0 weighs every row 1: the very fit of no weighting. The default power moves it.
     assert_eq!(weights(&flat), weights(&plain));
@@ -322,21 +315,7 @@ fn sources_weight_the_ngram_rows_by_batch() {
     // A bad file stops the run before anything is trained, naming the file and row.
     std::fs::write(&sources, "id,source\ntrain-00001,\n").unwrap();
     let out = dir.join("bad");
-    let o = run(&[
-        "train",
-        "--init",
-        "models/heihui-zh-small",
-        "--keep-transformer",
-        "--train",
-        tiny.to_str().unwrap(),
-        "--dev",
-        tiny.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--sources",
-        sources.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let o = refit(&tiny, &out, &["--sources", sources.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(
