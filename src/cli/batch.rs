@@ -330,6 +330,17 @@ pub struct Totals {
     pub per_label: [u64; 3],
     /// Labelled rows whose text was empty.
     pub empty: u64,
+    /// Blank lines (and a workbook's empty rows) skipped: not records, so not in `rows_in`.
+    pub blank_lines: u64,
+}
+
+/// `, N blank lines skipped` for a summary line; nothing when none was.
+pub fn blank_lines_note(blank_lines: u64) -> String {
+    match blank_lines {
+        0 => String::new(),
+        1 => ", 1 blank line skipped".into(),
+        n => format!(", {n} blank lines skipped"),
+    }
 }
 
 impl Totals {
@@ -340,7 +351,7 @@ impl Totals {
             .map(|l| format!("{} {}", l.name(), self.per_label[l.index()]))
             .collect();
         format!(
-            "heihui: {} rows in, {} labelled, {} rejected{}; {}; {} without text; {:.0} rows/s",
+            "heihui: {} rows in, {} labelled, {} rejected{}{}; {}; {} without text; {:.0} rows/s",
             self.rows_in,
             self.labelled,
             self.rejected,
@@ -349,6 +360,7 @@ impl Totals {
             } else {
                 String::new()
             },
+            blank_lines_note(self.blank_lines),
             labels.join(", "),
             self.empty,
             self.rows_in as f64 / seconds.max(1e-9)
@@ -410,6 +422,7 @@ pub fn label_all(
                 }
                 Ok(())
             })?;
+            totals.blank_lines += input.blank_lines();
             done_bytes += input.bytes_read().get();
         }
         Ok(())

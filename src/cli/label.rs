@@ -82,9 +82,9 @@ pub struct Args {
     json: JsonArg,
     #[command(flatten)]
     quiet: QuietArg,
-    /// Run as a mapper (Spark RDD.pipe, Hadoop Streaming): every line is answered, a bad one
-    /// by an error line with its id and raw text; exit 0 unless set-up fails (2); no rejects
-    /// file unless --rejects is given
+    /// Run as a mapper (Spark RDD.pipe, Hadoop Streaming): every line but a blank one is
+    /// answered, a bad one by an error line with its id and raw text; exit 0 unless set-up
+    /// fails (2); no rejects file unless --rejects is given
     #[arg(long)]
     mapper: bool,
     #[command(flatten)]
@@ -221,6 +221,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ..PipelineSettings::default()
     };
     let (mut rows_in, mut rows_out, mut per_label, mut review) = (0u64, 0u64, [0u64; 3], 0u64);
+    let mut blank_lines = 0u64;
     let mut done_bytes = 0u64;
     let result = (|| -> Result<()> {
         for input in &mut inputs {
@@ -266,6 +267,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     Ok(())
                 },
             )?;
+            blank_lines += input.blank_lines();
             done_bytes += input.bytes_read().get();
         }
         Ok(())
@@ -280,6 +282,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         per_label,
         rejected,
         rejects_file: (rejected > 0).then(|| rejects.path.display().to_string()),
+        blank_lines,
         needs_review: review,
         model: model.describe(heihui::builtin::MODEL_NAME),
         corpus: corpus.describe("corpus"),
@@ -301,8 +304,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             .map(|l| format!("{} {}", l.name(), per_label[l.index()]))
             .collect();
         eprintln!(
-            "heihui: {rows_in} rows in, {rows_out} labelled, {rejected} rejected{}; {}; {review} need review; {:.0} rows/s",
+            "heihui: {rows_in} rows in, {rows_out} labelled, {rejected} rejected{}{}; {}; {review} need review; {:.0} rows/s",
             if rejected > 0 { format!(" (see {})", rejects.path.display()) } else { String::new() },
+            super::batch::blank_lines_note(blank_lines),
             labels.join(", "),
             rows_in as f64 / seconds.max(1e-9)
         );

@@ -22,9 +22,21 @@ pub const TEXT_COLUMNS: &[&str] = &[
     "问题描述",
 ];
 
-/// The delimiter of a CSV file from its first line (ended by LF, CRLF or a lone CR): the most frequent of comma, tab,
-/// semicolon and pipe outside quotes; comma when there is none.
+/// The delimiter of a CSV file from its first line (ended by LF, CRLF or a lone CR) that is
+/// not blank (blank lines are skipped before the header too): the most frequent of comma,
+/// tab, semicolon and pipe outside quotes; comma when there is none.
 pub fn detect_delimiter(sample: &[u8]) -> u8 {
+    // NUL too: a UTF-16 sample is looked at as bytes, each ASCII character beside a NUL.
+    let blank = sample
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0))
+        .unwrap_or(sample.len());
+    // Back to the start of the first line that is not blank.
+    let start = sample[..blank]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(0, |i| i + 1);
+    let sample = &sample[start..];
     let line_end = sample
         .iter()
         .position(|&b| b == b'\n' || b == b'\r')

@@ -2,6 +2,10 @@
 //! Excel on Chinese Windows, UTF-16 "Unicode text") or JSON lines, streamed record by record,
 //! and spreadsheet workbooks (.xlsx, .xls, .ods), read one sheet at a time.
 //!
+//! A line that is empty or holds only spaces and tabs, outside any quoted field, is not a
+//! record: it is skipped and counted ([`InputReader::blank_lines`]), in CSV, TSV and JSON
+//! lines alike, as a wholly empty row is in a workbook. Line numbers stay the file's own.
+//!
 //! A record that cannot be read (broken quoting, wrong field count, bytes invalid in the
 //! detected encoding, malformed JSON) becomes a [`Reject`] with its line number and the
 //! reason, and reading goes on. A quoted field that never closes would otherwise swallow the
@@ -230,6 +234,15 @@ impl InputReader {
     /// The text column's name.
     pub fn text_column(&self) -> &str {
         &self.text_column
+    }
+
+    /// Blank lines skipped so far (lines empty or only spaces and tabs, outside quotes), or
+    /// for a workbook, wholly empty rows after the header: neither is a record.
+    pub fn blank_lines(&self) -> u64 {
+        match &self.sheet {
+            Some(sheet) => sheet.empty_rows(),
+            None => self.splitter.blank_lines,
+        }
     }
 
     /// A handle on the count of bytes read, for progress.

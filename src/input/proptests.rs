@@ -68,8 +68,12 @@ fn written() -> impl Strategy<Value = Written> {
     ])
 }
 
-/// The encoding the reader found, and every item it read.
-fn read(bytes: &[u8], format: Option<Format>, max_field_bytes: usize) -> (TextEncoding, Vec<Item>) {
+/// The encoding the reader found, every item it read, and the blank lines it skipped.
+fn read(
+    bytes: &[u8],
+    format: Option<Format>,
+    max_field_bytes: usize,
+) -> (TextEncoding, Vec<Item>, u64) {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(bytes).unwrap();
     let mut input = InputReader::open(&InputSpec {
@@ -84,7 +88,12 @@ fn read(bytes: &[u8], format: Option<Format>, max_field_bytes: usize) -> (TextEn
     while let Some(item) = input.next_item().unwrap() {
         items.push(item);
     }
-    (input.encoding(), items)
+    (input.encoding(), items, input.blank_lines())
+}
+
+/// A blank line's content (its line end is added): empty, or spaces and tabs.
+fn blank_line() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["", " ", "\t", "  \t ", "\t\t"])
 }
 
 /// Whether bytes written as GB18030 were taken for UTF-8. Some GB18030 text is valid UTF-8
@@ -92,6 +101,13 @@ fn read(bytes: &[u8], format: Option<Format>, max_field_bytes: usize) -> (TextEn
 /// is read as UTF-8: a reading the bytes allow, not one a round trip can check.
 fn gb18030_read_as_utf8(how: Written, found: TextEncoding) -> bool {
     how == Written::Gb18030 && found != TextEncoding::Gb18030
+}
+
+/// Whether bytes written as UTF-16 without a byte-order mark were taken for another
+/// encoding: UTF-16 is found by the NULs beside its ASCII characters, and a file with fewer
+/// than four of them (a line or two of `{}`, blank lines) does not show it.
+fn utf16_unseen(how: Written, found: TextEncoding) -> bool {
+    how == Written::Utf16LeNoBom && found != TextEncoding::Utf16
 }
 
 /// A JSON value as exports and logs hold them: text, integers, exact fractions, booleans,
@@ -142,6 +158,8 @@ enum JsonLine {
     NotAnObject(serde_json::Value),
     /// Not JSON: a reject.
     Broken,
+    /// Empty, or spaces and tabs: no record, skipped.
+    Blank(&'static str),
 }
 
 impl JsonLine {
@@ -150,6 +168,7 @@ impl JsonLine {
             JsonLine::Object(map) => serde_json::Value::Object(map.clone()).to_string(),
             JsonLine::NotAnObject(value) => value.to_string(),
             JsonLine::Broken => "{\"id\": not json".to_string(),
+            JsonLine::Blank(blank) => blank.to_string(),
         }
     }
 }
@@ -176,6 +195,7 @@ fn json_line() -> impl Strategy<Value = JsonLine> {
             .prop_filter("not an object", |v| !v.is_object())
             .prop_map(JsonLine::NotAnObject),
         1 => Just(JsonLine::Broken),
+        2 => blank_line().prop_map(JsonLine::Blank),
     ]
 }
 
@@ -186,6 +206,13 @@ fn unique(fields: Vec<(String, serde_json::Value)>) -> serde_json::Map<String, s
         map.entry(key).or_insert(value);
     }
     map
+}
+
+/// Whether a line (its line end cut or not) is blank: spaces, tabs and line ends only, none
+/// of them the delimiter.
+fn blank(line: &[u8], delimiter: Option<u8>) -> bool {
+    line.iter()
+        .all(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n') && Some(b) != delimiter)
 }
 
 proptest! {
@@ -199,37 +226,64 @@ proptest! {
         always_quote in any::<bool>(),
         how in written(),
         limit in prop_oneof![Just(DEFAULT_MAX_FIELD_BYTES), 1000usize..100_000],
+        // Before the header, after it, and after each row.
+        blanks in prop::collection::vec(prop::option::weighted(0.3, blank_line()), 10),
     ) {
-        let mut w = csv::WriterBuilder::new()
-            .delimiter(delimiter)
-            .terminator(match line_end {
-                "\r\n" => csv::Terminator::CRLF,
-                other => csv::Terminator::Any(other.as_bytes()[0]),
-            })
-            .quote_style(if always_quote { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary })
-            .from_writer(Vec::new());
-        w.write_record(HEADER).unwrap();
+        // In a TSV file a tab is a delimiter: a line holding one is a record, not blank.
+        let blanks: Vec<Option<String>> = blanks
+            .into_iter()
+            .map(|b| b.map(|b| if delimiter == b'\t' { b.replace('\t', " ") } else { b.to_string() }))
+            .collect();
+        // Each record written on its own, so that blank lines can go between them.
+        let record = |fields: &[String]| {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .terminator(match line_end {
+                    "\r\n" => csv::Terminator::CRLF,
+                    other => csv::Terminator::Any(other.as_bytes()[0]),
+                })
+                .quote_style(if always_quote { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary })
+                .from_writer(Vec::new());
+            w.write_record(fields).unwrap();
+            String::from_utf8(w.into_inner().unwrap()).unwrap()
+        };
+        let mut text = String::new();
+        let put_blank = |text: &mut String, at: usize| {
+            if let Some(blank) = &blanks[at] {
+                text.push_str(blank);
+                text.push_str(line_end);
+            }
+        };
+        put_blank(&mut text, 0);
+        text.push_str(&record(&HEADER.map(String::from)));
+        put_blank(&mut text, 1);
         let rows: Vec<[String; 3]> = cells
             .into_iter()
             .enumerate()
             .map(|(i, (text, note))| [format!("编号{i}"), text, note])
             .collect();
-        for row in &rows {
-            w.write_record(row).unwrap();
+        // The line each row starts on: one more than the lines written before it.
+        let mut starts = Vec::new();
+        for (i, row) in rows.iter().enumerate() {
+            starts.push(records::lines(text.as_bytes()).count() as u64 + 1);
+            text.push_str(&record(row));
+            put_blank(&mut text, i + 2);
         }
-        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         let format = (delimiter == b'\t').then_some(Format::Tsv);
-        let (found, items) = read(&encode(&text, how), format, limit);
+        let (found, items, blank_lines) = read(&encode(&text, how), format, limit);
         prop_assume!(!gb18030_read_as_utf8(how, found));
         prop_assert_eq!(items.len(), rows.len(), "one item per row: {:?}", items);
+        let written_blanks = blanks[..rows.len() + 2].iter().flatten().count() as u64;
+        prop_assert_eq!(blank_lines, written_blanks);
         let mut last_line = 1;
-        for (item, row) in items.iter().zip(&rows) {
+        for ((item, row), &start) in items.iter().zip(&rows).zip(&starts) {
             // Written bytes of a cell: at most twice its UTF-8 (quotes doubled) plus quotes;
             // GB18030 can shrink CJK to two thirds.
             let longest = row.iter().map(String::len).max().unwrap_or(0);
             match item {
                 Item::Row(r) => {
                     prop_assert!(r.line > last_line);
+                    prop_assert_eq!(r.line, start);
                     last_line = r.line;
                     prop_assert_eq!(&r.fields, &Fields::Table(row.to_vec()));
                     prop_assert_eq!(r.text(), row[1].as_str());
@@ -237,6 +291,7 @@ proptest! {
                 }
                 Item::Reject(r) => {
                     prop_assert!(r.line > last_line);
+                    prop_assert_eq!(r.line, start);
                     last_line = r.line;
                     prop_assert!(longest * 2 + 2 > limit, "rejected: {} {:?}", r.reason, row);
                     prop_assert!(r.reason.contains("longer than the limit"), "{}", r.reason);
@@ -256,11 +311,18 @@ proptest! {
             text.push_str(&line.written());
             text.push_str(if crlf { "\r\n" } else { "\n" });
         }
-        let (found, items) = read(&encode(&text, how), Some(Format::Jsonl), DEFAULT_MAX_FIELD_BYTES);
+        let (found, items, blank_lines) =
+            read(&encode(&text, how), Some(Format::Jsonl), DEFAULT_MAX_FIELD_BYTES);
         prop_assume!(!gb18030_read_as_utf8(how, found));
-        prop_assert_eq!(items.len(), lines.len(), "one item per line: {:?}", items);
-        for (i, (item, line)) in items.iter().zip(&lines).enumerate() {
-            let at = i as u64 + 1;
+        prop_assume!(!utf16_unseen(how, found));
+        // Every line but a blank one is an item, on its own line number.
+        let records: Vec<(u64, &JsonLine)> = (1..)
+            .zip(&lines)
+            .filter(|(_, line)| !matches!(line, JsonLine::Blank(_)))
+            .collect();
+        prop_assert_eq!(items.len(), records.len(), "one item per line: {:?}", items);
+        prop_assert_eq!(blank_lines as usize, lines.len() - records.len());
+        for (item, &(at, line)) in items.iter().zip(&records) {
             match (item, line) {
                 (Item::Row(r), JsonLine::Object(map)) => {
                     prop_assert_eq!(r.line, at);
@@ -331,6 +393,17 @@ proptest! {
         // UTF-16 (found by a NUL pattern) is transcoded: its lines are not the bytes' lines.
         let plain = input.encoding() != TextEncoding::Utf16;
         let physical_lines = records::lines(&file_bytes).count() as u64;
+        let delimiter = if format == Format::Tsv { b'\t' } else { b',' };
+        // Without quotes a table's records are its lines: none may start on a blank one.
+        let blank_lines: Vec<u64> = if format != Format::Jsonl && !bytes.contains(&b'"') {
+            (1..)
+                .zip(records::lines(&file_bytes))
+                .filter(|(_, l)| blank(l, Some(delimiter)))
+                .map(|(n, _)| n)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let (mut last, mut items) = (0, 0usize);
         while let Some(item) = input.next_item().unwrap() {
             let line = match item {
@@ -339,18 +412,26 @@ proptest! {
             };
             prop_assert!(line > last, "line {} after {}", line, last);
             prop_assert!(!plain || line <= physical_lines, "line {} of {}", line, physical_lines);
+            prop_assert!(!plain || !blank_lines.contains(&line), "a record on blank line {}", line);
             last = line;
             items += 1;
         }
-        // Rows out + rejects = records in.
+        // Rows out + rejects = records in, a blank line being none.
         let records_in = match format {
             // Every LF ends a JSON line (the first is the header, here a malformed one).
-            Format::Jsonl => Some(
-                file_bytes.split(|&b| b == b'\n').count()
-                    - usize::from(file_bytes.ends_with(b"\n")),
-            ),
+            Format::Jsonl => {
+                let mut json_lines: Vec<&[u8]> = file_bytes.split(|&b| b == b'\n').collect();
+                if file_bytes.ends_with(b"\n") {
+                    json_lines.pop();
+                }
+                Some(json_lines.into_iter().filter(|l| !blank(l, None)).count())
+            }
             // Outside quotes every line end (CR, LF or CRLF) ends a record.
-            _ if !bytes.contains(&b'"') => Some(records::lines(&bytes).count()),
+            _ if !bytes.contains(&b'"') => Some(
+                records::lines(&bytes)
+                    .filter(|l| !blank(l, Some(delimiter)))
+                    .count(),
+            ),
             _ => None,
         };
         if let (true, Some(records_in)) = (plain, records_in) {

@@ -2,7 +2,9 @@
 //! (CR, LF or CRLF) outside quotes (CSV, TSV) or at every LF (JSON lines); fields are split
 //! by csv-core. A quoted field that never closes would swallow the rest of the file, so the
 //! reader can put back all but a record's first line and read on from there. A field longer
-//! than the limit is not kept: its record is read to its end and rejected as one.
+//! than the limit is not kept: its record is read to its end and rejected as one. A line
+//! that is empty or holds only spaces, tabs and line ends, outside quotes, is no record: it
+//! is skipped and counted, as pandas skips it (and the csv crate an empty one).
 
 use std::io::{self, Read};
 
@@ -194,6 +196,13 @@ enum Scan {
     AfterCr,
 }
 
+/// Whether what the scan found is a blank line rather than a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Blank {
+    Yes,
+    No,
+}
+
 /// Cuts a byte stream into records: at line ends (CR, LF or CRLF, as the csv crate reads
 /// them) outside quoted fields (CSV, TSV), or at every LF (JSON lines, `delimiter` `None`).
 pub(crate) struct Splitter {
@@ -206,6 +215,8 @@ pub(crate) struct Splitter {
     pub(crate) delimiter: Option<u8>,
     /// The longest field read whole, in bytes.
     pub(crate) max_field: usize,
+    /// Blank lines skipped so far.
+    pub(crate) blank_lines: u64,
 }
 
 /// How much of a too-long record's first line is kept for the rejects file.
@@ -221,6 +232,7 @@ impl Splitter {
             line: 1,
             delimiter: Some(b','),
             max_field: DEFAULT_MAX_FIELD_BYTES,
+            blank_lines: 0,
         }
     }
 
@@ -263,7 +275,19 @@ impl Splitter {
         record[..keep].to_vec()
     }
 
+    /// The next record, blank lines skipped (and counted); `None` at the end.
     pub(crate) fn next_record(&mut self) -> io::Result<Option<RawRecord>> {
+        loop {
+            match self.next_line_or_record()? {
+                Some((record, Blank::No)) => return Ok(Some(record)),
+                Some((_, Blank::Yes)) => self.blank_lines += 1,
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// The next record, or a blank line standing where one could start.
+    fn next_line_or_record(&mut self) -> io::Result<Option<(RawRecord, Blank)>> {
         let mut state = Scan::FieldStart;
         let mut at = self.start;
         let mut newlines = 0u64;
@@ -272,6 +296,9 @@ impl Splitter {
         let mut field_start = at;
         // Set once a field outgrows the limit: the kept first line and the field's index.
         let mut too_long: Option<(Vec<u8>, usize)> = None;
+        // Whether every byte so far is a space, a tab or a line end (and not the delimiter):
+        // such a record has no quote either, so it is one line.
+        let mut blank = true;
         // Where the record ends and where its last field's bytes end (before the line end).
         let (end, content_end, in_quotes) = 'scan: loop {
             while at < self.buf.len() {
@@ -284,6 +311,9 @@ impl Splitter {
                     break 'scan (at, content_end, false);
                 }
                 at += 1;
+                if blank {
+                    blank = matches!(b, b' ' | b'\t' | b'\r' | b'\n') && Some(b) != self.delimiter;
+                }
                 if (b == b'\n' && !prev_cr) || b == b'\r' {
                     newlines += 1;
                 }
@@ -340,7 +370,8 @@ impl Splitter {
         if too_long.is_none() && content_end.saturating_sub(field_start) > self.max_field {
             too_long = Some((self.kept(end), field));
         }
-        Ok(Some(self.take(end, newlines, too_long, in_quotes)))
+        let record = self.take(end, newlines, too_long, in_quotes);
+        Ok(Some((record, if blank { Blank::Yes } else { Blank::No })))
     }
 
     fn take(

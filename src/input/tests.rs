@@ -146,3 +146,89 @@ fn utf16_is_transcoded() {
     assert_eq!(input.encoding(), TextEncoding::Utf16);
     assert_eq!(texts(&items), ["2:停息"]);
 }
+
+#[test]
+fn blank_lines_are_skipped_and_counted_with_their_lines_kept() {
+    // Blank and whitespace-only lines before the header, between rows and after them, with
+    // every line end; a line of delimiters only is still a record.
+    let (input, items) = read_all(
+        "\n \t\r\nid,text\r\n1,停息\r\n\r\n   \r\n2,挂账\n\t\n,\r3,好\r\n\r\n  ".as_bytes(),
+        None,
+    );
+    assert_eq!(input.header(), ["id", "text"]);
+    assert_eq!(input.delimiter(), b',');
+    assert_eq!(texts(&items), ["4:停息", "7:挂账", "9:", "10:好"]);
+    assert_eq!(input.blank_lines(), 7);
+}
+
+#[test]
+fn blank_lines_in_tsv_are_skipped_but_a_line_of_tabs_is_a_record() {
+    let (input, items) = read_all(
+        "id\ttext\r\n\r\n1\t停息\r\n  \r\n\t\r\n2\t挂账\r\n\r\n".as_bytes(),
+        Some(Format::Tsv),
+    );
+    assert_eq!(texts(&items), ["3:停息", "5:", "6:挂账"]);
+    assert_eq!(input.blank_lines(), 3);
+}
+
+#[test]
+fn an_empty_line_inside_a_quoted_field_is_part_of_it() {
+    let (input, items) = read_all(
+        "id,text\r\n1,\"第一段\r\n\r\n  \r\n第二段\"\r\n\r\n2,\"\n\"\n".as_bytes(),
+        None,
+    );
+    assert_eq!(texts(&items), ["2:第一段\r\n\r\n  \r\n第二段", "7:\n"]);
+    assert_eq!(input.blank_lines(), 1);
+}
+
+#[test]
+fn blank_lines_in_json_lines_are_skipped_and_counted() {
+    let (input, items) = read_all(
+        b"\r\n{\"text\":\"a\"}\r\n\r\n \t \r\n{\"text\":\"b\"}\n\n{\"id\":1}\n  ",
+        Some(Format::Jsonl),
+    );
+    assert_eq!(texts(&items), ["2:a", "5:b", "7:REJECT"]);
+    assert_eq!(input.blank_lines(), 5);
+}
+
+#[test]
+fn a_file_of_blank_lines_has_no_header() {
+    let dir = std::env::temp_dir().join(format!("heihui-input-blank-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("blank.csv");
+    std::fs::write(&path, "\n  \r\n\t\n").unwrap();
+    let err = InputReader::open(&InputSpec {
+        path: Some(path),
+        format: None,
+        text_column: None,
+        max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
+        sheet: None,
+    })
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            crate::error::Error::Input(crate::error::InputError::Empty { .. })
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_delimiter_is_found_past_blank_lines() {
+    assert_eq!(detect_delimiter(b"\r\n \t \n\nid;text\n1;a\n"), b';');
+    assert_eq!(detect_delimiter(b" \t\n"), b',');
+}
+
+#[test]
+fn utf16_with_a_blank_first_line_finds_its_delimiter_on_the_header() {
+    let mut bytes = Vec::new();
+    for u in " \t\r\nid,text\r\n\r\n1,停息\r\n".encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let (input, items) = read_all(&bytes, None);
+    assert_eq!(input.encoding(), TextEncoding::Utf16);
+    assert_eq!(input.delimiter(), b',');
+    assert_eq!(texts(&items), ["4:停息"]);
+    assert_eq!(input.blank_lines(), 2);
+}

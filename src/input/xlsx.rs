@@ -7,9 +7,9 @@
 //! booleans as `TRUE`/`FALSE`, dates in their number format when it is made only of date
 //! and time parts (`yyyy/m/d`, `yyyy"年"m"月"d"日"`), else as ISO 8601. A merged block gives
 //! its value to every cell it covers, as Excel shows it across them; empty cells are empty
-//! strings; a row wholly empty is skipped, as a blank line is in a CSV file. A cell holding an
-//! error (`#DIV/0!`, `#N/A`) makes its row a reject naming the sheet, row and column.
-//! Row numbers are the sheet's own, as Excel shows them in the margin.
+//! strings; a row wholly empty is skipped (and counted), as a blank line is in a CSV file. A
+//! cell holding an error (`#DIV/0!`, `#N/A`) makes its row a reject naming the sheet, row and
+//! column. Row numbers are the sheet's own, as Excel shows them in the margin.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -57,6 +57,8 @@ pub(crate) struct Sheet {
     merged: Vec<Dimensions>,
     /// Relative index of the next row to read.
     next: usize,
+    /// Wholly empty rows skipped after the header.
+    empty_rows: u64,
 }
 
 /// Column letters as Excel names them: 0 is A, 25 is Z, 26 is AA.
@@ -124,6 +126,7 @@ impl Sheet {
             styles,
             merged,
             next: 0,
+            empty_rows: 0,
         };
         loop {
             let Some(row) = sheet.take_row() else {
@@ -152,12 +155,20 @@ impl Sheet {
         self.next
     }
 
+    /// Wholly empty rows skipped after the header so far.
+    pub fn empty_rows(&self) -> u64 {
+        self.empty_rows
+    }
+
     /// The next non-empty row after the header; `None` at the end.
     pub fn next_row(&mut self) -> Option<SheetRow> {
         loop {
             let index = self.next;
             let cells = self.take_row()?;
-            let Some(cells) = cells else { continue };
+            let Some(cells) = cells else {
+                self.empty_rows += 1;
+                continue;
+            };
             let row = self.absolute_row(index) as u64 + 1;
             let raw = csv_line(cells.iter().map(|(_, c)| match c {
                 Ok(s) => s.as_str(),

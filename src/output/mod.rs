@@ -368,7 +368,7 @@ impl LabelWriter {
     }
 
     /// For JSON lines: the line standing for a rejected input line, so that output keeps
-    /// exactly one line per input line. Nothing for CSV and TSV (rejects go to their file).
+    /// exactly one line per input line that is not blank. Nothing for CSV and TSV (rejects go to their file).
     ///
     /// # Errors
     /// A failed write.

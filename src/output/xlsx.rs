@@ -39,6 +39,8 @@ pub struct RunSummary {
     pub rejected: u64,
     /// Where the rejects went, when there were any.
     pub rejects_file: Option<String>,
+    /// Blank lines (or empty rows) skipped: not records, so not among the rows in.
+    pub blank_lines: u64,
     /// Rows flagged for review.
     pub needs_review: u64,
     /// The model, as named to the user.
@@ -230,6 +232,10 @@ impl XlsxTable {
         if let Some(file) = s.rejects_file {
             lines.push(("rejects file".into(), Cell::Text(file)));
         }
+        lines.push((
+            "blank lines skipped".into(),
+            Cell::Number(s.blank_lines as f64),
+        ));
         lines.push((
             format!("cells cut to {MAX_CELL_CHARS} characters"),
             Cell::Number(self.cut as f64),

@@ -166,3 +166,19 @@ fn clues_without_an_id_column_uses_line_numbers_and_counts_rejects() {
         stderr(&o)
     );
 }
+
+#[test]
+fn clues_skip_blank_lines_and_say_so() {
+    let o = run_stdin(
+        &["clues", "-", "--format", "jsonl", "--json"],
+        "{\"text\":\"加微信 abc_1234\"}\n\n  \n{\"text\":\"微信：abc_1234 详聊\"}\n".as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = lines(&stdout(&o));
+    assert_eq!(all[0]["row_ids"], serde_json::json!(["1", "4"]));
+    assert!(
+        stderr(&o).contains("2 rows in, 2 labelled, 0 rejected, 2 blank lines skipped;"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -143,3 +143,55 @@ fn a_lone_surrogate_in_utf16_is_a_reject() {
     assert_eq!(rejects[1][1], "2");
     assert_eq!(rejects[1][2], "column text: bytes invalid in UTF-16");
 }
+
+#[test]
+fn blank_lines_are_skipped_in_csv_tsv_and_json_lines() {
+    let cases: [(&str, &str, &[u8]); 3] = [
+        (
+            "input_blank_csv",
+            "in.csv",
+            b"id,text\n1,\xe4\xbd\xa0\xe5\xa5\xbd\n\n2,x\n\n",
+        ),
+        (
+            "input_blank_tsv",
+            "in.tsv",
+            b"\r\nid\ttext\r\n1\ta\r\n  \r\n2\tb\r\n",
+        ),
+        (
+            "input_blank_jsonl",
+            "in.jsonl",
+            b"{\"text\":\"a\"}\n\n \t\r\n{\"text\":\"b\"}\n",
+        ),
+    ];
+    for (test, name, bytes) in cases {
+        let (out, err, code, dir) = label_bytes(test, name, bytes, &[]);
+        assert_eq!(code, Some(0), "{name}: {err}");
+        let rows = csv_rows(&out);
+        assert_eq!(rows.len(), 3, "{name}: a header and two rows: {out}");
+        assert!(!dir.join("out.rejects.csv").exists(), "{name}: no rejects");
+        assert!(
+            err.contains("2 rows in, 2 labelled, 0 rejected, 2 blank lines skipped;"),
+            "{name}: {err}"
+        );
+        let (_, err, code, _) = label_bytes(test, name, bytes, &["--quiet"]);
+        assert_eq!((code, err.as_str()), (Some(0), ""), "{name}");
+    }
+}
+
+#[test]
+fn a_line_of_delimiters_is_still_a_record_and_later_lines_keep_their_numbers() {
+    let text = "id,text\n\n,\n\n1,\"a\n\nb\"\n\n2,x,extra\n";
+    let (out, err, code, dir) = label_bytes("input_blank_lines", "in.csv", text.as_bytes(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    let rows = csv_rows(&out);
+    let texts: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(texts, ["", "a\n\nb"]);
+    let rejects = rejects(&dir);
+    assert_eq!(rejects.len(), 2, "{rejects:?}");
+    assert_eq!(rejects[1][1], "9", "the file's own line: {rejects:?}");
+    assert!(
+        err.contains("3 rows in, 2 labelled, 1 rejected (see "),
+        "{err}"
+    );
+    assert!(err.contains(", 3 blank lines skipped;"), "{err}");
+}

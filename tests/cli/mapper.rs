@@ -25,6 +25,26 @@ fn label_in(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::
 const LINES: &str = "{\"id\":\"a1\",\"text\":\"专业停息挂账，加V信：Tingxi888\"}\n{\"id\":\"b2\",\"text\":\"未闭合\n{\"id\":\"x7\",\"text\":12345}\n";
 
 #[test]
+fn mapper_skips_blank_lines_and_keeps_line_numbers() {
+    let dir = scratch("mapper_blank");
+    let o = label_in(
+        &dir,
+        &["label", "-", "--format", "jsonl", "--mapper", "--quiet"],
+        "\n{\"id\":\"a1\",\"text\":\"你好\"}\n \r\n\n{not json\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0]["id"], "a1");
+    assert_eq!(lines[1]["line"], 5);
+    assert!(lines[1]["error"].is_string());
+}
+
+#[test]
 fn mapper_answers_every_line_and_exits_0_without_a_rejects_file() {
     let dir = scratch("mapper_lines");
     let o = label_in(

@@ -365,6 +365,7 @@ fn label_writes_a_workbook_with_strings_and_numbers_only() {
     };
     assert_eq!(item("rows in"), Data::Float(3.0));
     assert_eq!(item("rejected"), Data::Float(0.0));
+    assert_eq!(item("blank lines skipped"), Data::Float(0.0));
     let model = item("model").to_string();
     assert!(model.ends_with("heihui-zh-small"), "{model}");
     for label in ["normal", "malicious_complaint", "debt_optimization"] {
@@ -397,10 +398,17 @@ fn a_workbook_in_and_out_keeps_its_cells_and_counts_rejects() {
     assert_eq!(cell(&sheet, 1, "日期"), Data::String("2024/3/5".into()));
     assert_eq!(cell(&sheet, 2, "电话"), Data::String("=1+1".into()));
     let summary = book.worksheet_range("summary").unwrap();
-    let rejected = (0..summary.height())
-        .find(|&r| summary.get((r, 0)) == Some(&Data::String("rejected".into())))
-        .and_then(|r| summary.get((r, 1)).cloned());
-    assert_eq!(rejected, Some(Data::Float(1.0)));
+    let item = |name: &str| {
+        (0..summary.height())
+            .find(|&r| summary.get((r, 0)) == Some(&Data::String(name.into())))
+            .and_then(|r| summary.get((r, 1)).cloned())
+    };
+    assert_eq!(item("rejected"), Some(Data::Float(1.0)));
+    assert_eq!(
+        item("blank lines skipped"),
+        Some(Data::Float(1.0)),
+        "Excel row 5"
+    );
 }
 
 #[test]
