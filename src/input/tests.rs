@@ -3,20 +3,24 @@
 use super::*;
 use encoding_rs::GB18030;
 
-fn read_all(bytes: &[u8], format: Option<Format>) -> (InputReader, Vec<Item>) {
+/// Opens `bytes` written to a file of their own.
+fn open_bytes(bytes: &[u8], format: Option<Format>) -> crate::error::Result<InputReader> {
     let dir = std::env::temp_dir().join(format!("heihui-input-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     static N: AtomicU64 = AtomicU64::new(0);
     let path = dir.join(format!("in-{}.csv", N.fetch_add(1, Ordering::SeqCst)));
     std::fs::write(&path, bytes).unwrap();
-    let mut input = InputReader::open(&InputSpec {
+    InputReader::open(&InputSpec {
         path: Some(path),
         format,
         text_column: None,
         max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
         sheet: None,
     })
-    .unwrap();
+}
+
+fn read_all(bytes: &[u8], format: Option<Format>) -> (InputReader, Vec<Item>) {
+    let mut input = open_bytes(bytes, format).unwrap();
     let mut items = Vec::new();
     while let Some(item) = input.next_item().unwrap() {
         items.push(item);
@@ -117,19 +121,9 @@ fn jsonl_reads_text_field_and_rejects_bad_lines() {
 
 #[test]
 fn missing_text_column_lists_columns() {
-    let dir = std::env::temp_dir().join(format!("heihui-input-col-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("x.csv");
-    std::fs::write(&path, "id,备注\n1,x\n").unwrap();
-    let err = InputReader::open(&InputSpec {
-        path: Some(path),
-        format: None,
-        text_column: None,
-        max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
-        sheet: None,
-    })
-    .unwrap_err()
-    .to_string();
+    let err = open_bytes("id,备注\n1,x\n".as_bytes(), None)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("no text column found; the columns are: id, 备注"),
         "{err}"
@@ -193,18 +187,7 @@ fn blank_lines_in_json_lines_are_skipped_and_counted() {
 
 #[test]
 fn a_file_of_blank_lines_has_no_header() {
-    let dir = std::env::temp_dir().join(format!("heihui-input-blank-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("blank.csv");
-    std::fs::write(&path, "\n  \r\n\t\n").unwrap();
-    let err = InputReader::open(&InputSpec {
-        path: Some(path),
-        format: None,
-        text_column: None,
-        max_field_bytes: DEFAULT_MAX_FIELD_BYTES,
-        sheet: None,
-    })
-    .unwrap_err();
+    let err = open_bytes(b"\n  \r\n\t\n", None).unwrap_err();
     assert!(
         matches!(
             err,

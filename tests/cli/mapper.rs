@@ -34,10 +34,7 @@ fn mapper_skips_blank_lines_and_keeps_line_numbers() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 2, "{out}");
     assert_eq!(lines[0]["id"], "a1");
     assert_eq!(lines[1]["line"], 5);
@@ -54,10 +51,7 @@ fn mapper_answers_every_line_and_exits_0_without_a_rejects_file() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    let lines: Vec<serde_json::Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&out);
     assert_eq!(lines.len(), 3, "{out}");
     assert_eq!(lines[0]["id"], "a1");
     assert_eq!(lines[0]["label"], "debt_optimization");
@@ -126,10 +120,7 @@ fn jsonl_output_carries_lsh_band_keys() {
     );
     let o = run_stdin(&["label", "-", "--format", "jsonl", "-q"], input.as_bytes());
     assert!(o.status.success(), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = json_lines(&stdout(&o));
     let keys = |v: &serde_json::Value| -> Vec<String> {
         v["lsh"]
             .as_array()
@@ -186,10 +177,7 @@ fn jsonl_output_carries_the_signature_campaigns_verifies_with() {
     // campaigns keeps exactly the pair whose printed signatures reach its threshold.
     let o = run(&["campaigns", file.to_str().unwrap(), "--json", "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let campaigns: Vec<serde_json::Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let campaigns = json_lines(&stdout(&o));
     assert_eq!(campaigns.len(), 1, "{campaigns:?}");
     assert_eq!(campaigns[0]["row_ids"], serde_json::json!(["a", "b"]));
 }
