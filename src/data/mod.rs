@@ -222,21 +222,11 @@ struct LabeledColumns {
 
 impl LabeledColumns {
     fn find(path: &Path, header: &[String], text_column: &str) -> Result<Self> {
-        let position = |name: &str| {
-            header
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
-        };
-        let missing = |name: &str| DataError::Row {
-            path: path.to_path_buf(),
-            row: 1,
-            column: Some(name.to_string()),
-            message: format!("missing column; the header has {}", header.join(",")),
-        };
+        let position = |name: &str| column_position(header, name);
         Ok(LabeledColumns {
             text_name: text_column.to_string(),
-            text: position(text_column).ok_or_else(|| missing(text_column))?,
-            label: position("label").ok_or_else(|| missing("label"))?,
+            text: required_column(path, header, text_column)?,
+            label: required_column(path, header, "label")?,
             id: position("id"),
             genre: position("genre"),
             hard: position("hard"),
@@ -280,6 +270,26 @@ impl LabeledColumns {
             hard,
         })
     }
+}
+
+/// Where the header names `name` (a byte-order mark and spaces around a name ignored).
+fn column_position(header: &[String], name: &str) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
+}
+
+/// Where the header names `name`, or an error naming the file and the column.
+fn required_column(path: &Path, header: &[String], name: &str) -> Result<usize> {
+    column_position(header, name).ok_or_else(|| {
+        DataError::Row {
+            path: path.to_path_buf(),
+            row: 1,
+            column: Some(name.to_string()),
+            message: format!("missing column; the header has {}", header.join(",")),
+        }
+        .into()
+    })
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {

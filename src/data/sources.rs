@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use super::{csv_error, required_column};
 use crate::error::{DataError, Error, Result};
 
 /// Each row's batch, by row id.
@@ -37,49 +38,36 @@ impl Sources {
     pub fn read(path: &Path) -> Result<Self> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
-        let at = |row: u64, column: Option<&str>, message: String| -> Error {
+        let at = |row: u64, column: &str, message: String| -> Error {
             DataError::Row {
                 path: path.to_path_buf(),
                 row,
-                column: column.map(str::to_string),
+                column: Some(column.to_string()),
                 message,
             }
             .into()
         };
-        let header = reader
+        let header: Vec<String> = reader
             .headers()
-            .map_err(|e| at(1, None, e.to_string()))?
-            .clone();
-        let position = |name: &str| {
-            header
-                .iter()
-                .position(|h| h.trim_start_matches('\u{feff}').trim() == name)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = header.iter().collect();
-                    at(
-                        1,
-                        Some(name),
-                        format!("missing column; the header has {}", names.join(",")),
-                    )
-                })
-        };
-        let (id, source) = (position("id")?, position("source")?);
+            .map_err(|e| csv_error(path, e))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let id = required_column(path, &header, "id")?;
+        let source = required_column(path, &header, "source")?;
         let mut by_id = HashMap::new();
         for record in reader.records() {
-            let record = record.map_err(|e| {
-                let row = e.position().map_or(0, |p| p.line());
-                at(row, None, e.to_string())
-            })?;
+            let record = record.map_err(|e| csv_error(path, e))?;
             let row = record.position().map_or(0, |p| p.line());
             let field = |col: usize| record.get(col).unwrap_or("").trim();
             if field(source).is_empty() {
-                return Err(at(row, Some("source"), "empty source".into()));
+                return Err(at(row, "source", "empty source".into()));
             }
             match by_id.insert(field(id).to_string(), field(source).to_string()) {
                 Some(before) if before != field(source) => {
                     return Err(at(
                         row,
-                        Some("id"),
+                        "id",
                         format!(
                             "id {} is listed again with another source ({before}, then {})",
                             field(id),
