@@ -159,10 +159,14 @@ pub fn read_labeled_sheet(
         }
         return Ok((examples, bad));
     }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    // Read whole: the csv crate skips empty lines without counting them in its line numbers,
+    // and a record's byte offset is where those skipped lines began, so each record's line is
+    // counted here from the first byte after them.
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = LineCounter::default();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(bytes.as_slice());
     let headers = reader
         .byte_headers()
         .map_err(|e| csv_error(path, e))?
@@ -193,7 +197,14 @@ pub fn read_labeled_sheet(
                 continue;
             }
         }
-        row = record.position().map_or(row + 1, |p| p.line());
+        row = record
+            .position()
+            .map_or(row + 1, |p| lines.line_at(&bytes, p.byte() as usize));
+        // The csv crate skips empty lines; a line of only spaces or tabs is as blank (the
+        // input reader skips both alike).
+        if record.len() == 1 && record[0].iter().all(|&b| b == b' ' || b == b'\t') {
+            continue;
+        }
         let field = |col: usize, name: &str| -> std::result::Result<String, String> {
             let bytes = record
                 .get(col)
@@ -208,6 +219,30 @@ pub fn read_labeled_sheet(
         }
     }
     Ok((examples, bad))
+}
+
+/// The line of a byte offset, for offsets visited in increasing order: each byte is scanned
+/// once whatever the number of lookups.
+#[derive(Default)]
+struct LineCounter {
+    scanned: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    /// The line of the first byte at or after `offset` that ends no line.
+    fn line_at(&mut self, bytes: &[u8], offset: usize) -> u64 {
+        let mut offset = offset.clamp(self.scanned, bytes.len());
+        while matches!(bytes.get(offset), Some(b'\n' | b'\r')) {
+            offset += 1;
+        }
+        self.newlines += bytes[self.scanned..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.scanned = offset;
+        self.newlines + 1
+    }
 }
 
 /// Where a labelled file's columns are.

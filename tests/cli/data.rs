@@ -68,3 +68,30 @@ fn shipped_data_passes_its_check() {
         .sum();
     assert!(rows >= 4000, "{rows} rows");
 }
+
+#[test]
+fn blank_lines_in_labelled_files_are_skipped_and_rows_keep_their_lines() {
+    let dir = scratch("data_blank_lines");
+    std::fs::write(
+        dir.join("train.csv"),
+        "id,text,label,genre,hard\n1,今天天气不错,normal,chat,no\n   \n\t\n\n2,停息挂账找我们,spam,sms,no\n",
+    )
+    .unwrap();
+    for (split, text) in [("dev", "明天去公园散步"), ("test", "这家店的面很好吃")] {
+        std::fs::write(
+            dir.join(format!("{split}.csv")),
+            format!("id,text,label,genre,hard\n{split},{text},normal,chat,no\n  \n"),
+        )
+        .unwrap();
+    }
+    let o = run(&["data", "check", dir.to_str().unwrap()]);
+    let out = stdout(&o);
+    // The one problem is the unknown label, on its own line of the file.
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("train.csv:6: column label: unknown label `spam`"),
+        "{out}"
+    );
+    assert!(!out.contains("missing field"), "{out}");
+    assert_eq!(out.matches("data_blank_lines/").count(), 1, "{out}");
+}
