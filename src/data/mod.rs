@@ -200,9 +200,7 @@ pub fn read_labeled_sheet(
         row = record
             .position()
             .map_or(row + 1, |p| lines.line_at(&bytes, p.byte() as usize));
-        // The csv crate skips empty lines; a line of only spaces or tabs is as blank (the
-        // input reader skips both alike).
-        if record.len() == 1 && record[0].iter().all(|&b| b == b' ' || b == b'\t') {
+        if is_blank(&record) {
             continue;
         }
         let field = |col: usize, name: &str| -> std::result::Result<String, String> {
@@ -219,6 +217,12 @@ pub fn read_labeled_sheet(
         }
     }
     Ok((examples, bad))
+}
+
+/// Whether a record is a line of only spaces or tabs. The csv crate skips empty lines; such a
+/// line is as blank (the input reader skips both alike).
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record.len() == 1 && record[0].iter().all(|&b| b == b' ' || b == b'\t')
 }
 
 /// The line of a byte offset, for offsets visited in increasing order: each byte is scanned

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{csv_error, required_column};
+use super::{csv_error, is_blank, required_column, LineCounter};
 use crate::error::{DataError, Error, Result};
 
 /// Each row's batch, by row id.
@@ -36,8 +36,14 @@ impl Sources {
     /// An unreadable file, a missing column, an empty source, or an id listed twice with two
     /// sources, naming the file and row.
     pub fn read(path: &Path) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
+        // Read whole, so that rows after an empty line get their real line (`LineCounter`).
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let mut lines = LineCounter::default();
+        // Flexible, so that a line of spaces is a record to skip; a short row's missing
+        // source is then an empty one.
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(bytes.as_slice());
         let at = |row: u64, column: &str, message: String| -> Error {
             DataError::Row {
                 path: path.to_path_buf(),
@@ -58,7 +64,12 @@ impl Sources {
         let mut by_id = HashMap::new();
         for record in reader.records() {
             let record = record.map_err(|e| csv_error(path, e))?;
-            let row = record.position().map_or(0, |p| p.line());
+            if is_blank(record.as_byte_record()) {
+                continue;
+            }
+            let row = record
+                .position()
+                .map_or(0, |p| lines.line_at(&bytes, p.byte() as usize));
             let field = |col: usize| record.get(col).unwrap_or("").trim();
             if field(source).is_empty() {
                 return Err(at(row, "source", "empty source".into()));
@@ -154,6 +165,11 @@ mod tests {
             err.contains("row 3, column id: id a is listed again"),
             "{err}"
         );
+        // Blank lines are skipped, and rows after them keep their lines.
+        let err = sources("id,source\na,x\n\n  \n\nb,\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("row 6, column source: empty source"), "{err}");
         // The same pair twice is harmless.
         let s = sources("\u{feff}source,id\nx,a\nx,a\n").unwrap();
         assert_eq!(s.source("a"), Some("x"));
