@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use heihui::data::{read_labeled_sheet_strict, Example};
 use heihui::decide::{reason, Decision};
-use heihui::eval::tune::tune;
+use heihui::eval::tune::{tune_with, Components};
 use heihui::eval::{evaluate, Breakdown, Evaluation, Gate, Metrics, System, Systems};
 use heihui::output::{columns, json, Decided, Explain};
 use heihui::Label;
@@ -73,6 +73,12 @@ pub struct Args {
     /// of the best macro-F1
     #[arg(long)]
     tune: bool,
+    /// With --tune: fit the decision on the n-gram model and the corpus hits alone, giving the
+    /// transformer no weight (so `label` never runs it), as `train
+    /// --decision-without-transformer` does; for a fast model, or to tune on rows the
+    /// transformer was trained on
+    #[arg(long, requires = "tune")]
+    without_transformer: bool,
     /// Texts per forward pass
     #[arg(long, default_value_t = heihui::model::DEFAULT_BATCH_SIZE)]
     batch_size: usize,
@@ -157,7 +163,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let mut decision = classifier.decision().clone();
     if args.tune {
-        let (tuned, f1) = tune(&evaluation.tuning_rows())?;
+        let components = args
+            .without_transformer
+            .then_some(Components::WithoutTransformer);
+        let (tuned, f1) = tune_with(&evaluation.tuning_rows(), components)?;
         if !args.quiet.quiet {
             eprintln!(
                 "tuned on {}: combined macro-F1 {:.4} -> {:.4}; wrote {}",

@@ -57,3 +57,34 @@ fn a_stack_without_transformer_weights_labels_without_running_it() {
         }
     }
 }
+
+#[test]
+fn tuning_without_the_transformer_gives_it_no_weight() {
+    let (dir, model) = model_copy("tune_without_transformer");
+    let decision = model.join("decision.json");
+    edit_json(&decision, |d| {
+        d["stack"]["transformer"] = serde_json::json!([0.5, 0.5, 0.5])
+    });
+    let rows = tiny_split(&dir, "dev", 300);
+    let o = run(&[
+        "eval",
+        rows.to_str().unwrap(),
+        "--model",
+        model.to_str().unwrap(),
+        "--tune",
+        "--without-transformer",
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let d: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&decision).unwrap()).unwrap();
+    assert_eq!(
+        d["stack"]["transformer"],
+        serde_json::json!([0.0, 0.0, 0.0])
+    );
+    let ngram = d["stack"]["ngram"].as_array().unwrap();
+    assert!(ngram.iter().all(|w| w.as_f64().unwrap() > 0.1), "{d}");
+    // Only with --tune.
+    let o = run(&["eval", rows.to_str().unwrap(), "--without-transformer"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
