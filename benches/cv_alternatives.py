@@ -22,26 +22,18 @@ words and word pairs, each seen in at least 2 rows, sublinear TF-IDF, C = 30. Ex
 
 Prints each fold's macro-F1 and the pooled macro-F1 overall and on texts of 200+ characters.
 """
-import csv, random, sys, re, time, unicodedata
+import random, sys, re, time, unicodedata
 import numpy as np
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 import jieba
 jieba.setLogLevel(60)
-L = ["normal", "malicious_complaint", "debt_optimization"]
-D = "corpus/labeled"
-def read(p): return list(csv.DictReader(open(p, encoding="utf-8", newline="")))
-rows = read(f"{D}/train.csv") + read(f"{D}/dev.csv")
-src = {r["id"]: r["source"] for r in read(f"{D}/sources.csv")}
-names = sorted({src[r["id"]] for r in rows})
-fold_of = {n: i % 4 for i, n in enumerate(names)}
+from source_folds import FOLDS, L, rows, src, macro, split
 def norm(t): return unicodedata.normalize("NFKC", t).lower()
 for r in rows:
     r["n"] = norm(r["text"])
     r["w"] = " ".join(w for w in jieba.lcut(r["n"]) if w.strip())
-def macro(g, p): return f1_score(g, p, labels=L, average="macro", zero_division=0)
 
 class H:
     """char 1-4 + words 1-2, C"""
@@ -103,11 +95,9 @@ def augment(rs, copies, seed):
 exps = sys.argv[1:]
 res = {e: ([], []) for e in exps}
 gold_all, lens = [], []
-for k in range(4):
+for k in range(FOLDS):
     t0 = time.time()
-    held = [r for r in rows if fold_of[src[r["id"]]] == k]
-    rest = [r for r in rows if fold_of[src[r["id"]]] != k]
-    random.Random(k).shuffle(rest); cut = len(rest)*85//100; fit, tune = rest[:cut], rest[cut:]
+    fit, tune, held = split(k)
     g = [r["label"] for r in held]; gold_all += g; lens += [len(r["text"]) for r in held]
     base = H().fit(fit)
     lp_t, lp_h = base.logp(tune), base.logp(held)

@@ -33,7 +33,7 @@ SPEC is NAME or NAME:key=val,key=val ... with keys (defaults give the reference 
                with nb=1 stacks NB-LR with LR) (e.g. plus=sgd+svc)
     stk=1      0: argmax instead of stack
 """
-import csv, random, sys, re, time, unicodedata, pickle
+import sys, re, time, unicodedata, pickle
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import hstack
@@ -41,18 +41,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.svm import LinearSVC
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.metrics import f1_score
 import jieba
 jieba.setLogLevel(60)
-L = ["normal", "malicious_complaint", "debt_optimization"]
-D = "corpus/labeled"
-def read(p): return list(csv.DictReader(open(p, encoding="utf-8", newline="")))
-rows = read(f"{D}/train.csv") + read(f"{D}/dev.csv")
-src = {r["id"]: r["source"] for r in read(f"{D}/sources.csv")}
-names = sorted({src[r["id"]] for r in rows})
-fold_of = {n: i % 4 for i, n in enumerate(names)}
+from source_folds import FOLDS, L, rows, macro, split
 def norm(t): return unicodedata.normalize("NFKC", t).lower()
-def macro(g, p): return f1_score(g, p, labels=L, average="macro", zero_division=0)
 for r in rows:
     r["n"] = norm(r["text"])
 
@@ -160,11 +152,9 @@ specs = [parse(s) for s in sys.argv[2:]]
 out_path = sys.argv[1]
 res = {n: {"gold": [], "pred": [], "fold": []} for n, _ in specs}
 lens = []
-for k in range(4):
+for k in range(FOLDS):
     t0 = time.time()
-    held = [r for r in rows if fold_of[src[r["id"]]] == k]
-    rest = [r for r in rows if fold_of[src[r["id"]]] != k]
-    random.Random(k).shuffle(rest); cut = len(rest)*85//100; fit, tune = rest[:cut], rest[cut:]
+    fit, tune, held = split(k)
     g = [r["label"] for r in held]; lens += [len(r["text"]) for r in held]
     yf, yt = [r["label"] for r in fit], [r["label"] for r in tune]
     fcache, lcache = {}, {}

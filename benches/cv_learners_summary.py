@@ -3,16 +3,10 @@
     target/bench-venv/bin/python benches/cv_learners_summary.py OUT.pkl...
 Also: flips (rows right here and wrong in hs / the reverse) and a 95% interval of the pooled delta
 from 2000 bootstrap resamples of whole sources (rows of a source drawn together)."""
-import pickle, sys, csv, numpy as np
-L = ["normal", "malicious_complaint", "debt_optimization"]
-D = "corpus/labeled"
-def read(p): return list(csv.DictReader(open(p, encoding="utf-8", newline="")))
-rows = read(f"{D}/train.csv") + read(f"{D}/dev.csv")
-src = {r["id"]: r["source"] for r in read(f"{D}/sources.csv")}
-names = sorted({src[r["id"]] for r in rows})
-fold_of = {n: i % 4 for i, n in enumerate(names)}
+import pickle, sys, numpy as np
+from source_folds import FOLDS, L, rows, src, names, fold_of
 held_src = []
-for k in range(4): held_src += [src[r["id"]] for r in rows if fold_of[src[r["id"]]] == k]
+for k in range(FOLDS): held_src += [src[r["id"]] for r in rows if fold_of[src[r["id"]]] == k]
 sid = np.array([names.index(s) for s in held_src]); S = len(names)
 def cm(g, p, w=None):
     w = np.ones(len(g)) if w is None else w
@@ -32,7 +26,7 @@ for f in sys.argv[1:]:
 long = np.array(lens) >= 200
 def stats(r):
     g, p, fo = r["gold"], r["pred"], r["fold"]
-    folds = [macro(g[fo == k], p[fo == k]) for k in range(4)]
+    folds = [macro(g[fo == k], p[fo == k]) for k in range(FOLDS)]
     return macro(g, p), macro(g[long], p[long]), folds
 rng = np.random.default_rng(0)
 W = np.stack([np.bincount(rng.integers(0, S, S), minlength=S)[sid] for _ in range(2000)]).astype(float)
