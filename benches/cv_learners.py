@@ -31,7 +31,11 @@ SPEC is NAME or NAME:key=val,key=val ... with keys (defaults give the reference 
                2: same, stack on both log-probabilities
     plus=      extra learner(s) whose log-probabilities join the stack: sgd, svc, lr (plain LR, C=30;
                with nb=1 stacks NB-LR with LR) (e.g. plus=sgd+svc)
-    stk=1      0: argmax instead of stack
+    stk=1      0: argmax instead of stack; diag: heihui's form of the stack, label k scored from
+               each part's log-probability of k alone (a weight per part and label, a bias per
+               label, L2 1e-3 on the weights)
+    mix=stack  avg: the parts' log-probabilities averaged and renormalised into one before the
+               stack (or the argmax), as one model that carries both heads would give them
 """
 import sys, re, time, unicodedata, pickle
 import numpy as np
@@ -80,7 +84,7 @@ def words(n):
 def parse(spec):
     name, _, kv = spec.partition(":")
     o = dict(c="1-4", w="2", mdf="2", xdf="1.0", sh="none", C="30", cw="", nb="0", beta="1",
-             L="lr", ens="0", plus="", stk="1")
+             L="lr", ens="0", plus="", stk="1", mix="stack")
     if kv:
         for x in kv.split(","):
             k, v = x.split("="); assert k in o, k; o[k] = v
@@ -148,6 +152,22 @@ def fit_logp(o, Xf, yf, Xs, learner=None):
         return [np.log(np.clip(m.predict_proba(X)[:, order(m)], 1e-9, None)) for X in Xs]
     raise ValueError(learner)
 
+def diag_stack(ft, yt, fh):
+    """heihui's stack: score_k = b_k + sum_j a_jk ft[:, 3j + k]; returns the scores of fh"""
+    from scipy.optimize import minimize
+    J = ft.shape[1] // 3; y = np.array([L.index(l) for l in yt]); n = len(y)
+    def cols(X): return X.reshape(len(X), J, 3)
+    Ft = cols(ft)
+    def f(w):
+        a, b = w[:3 * J].reshape(J, 3), w[3 * J:]
+        z = (Ft * a).sum(1) + b
+        z = z - z.max(1, keepdims=True); lse = np.log(np.exp(z).sum(1))
+        loss = (lse - z[np.arange(n), y]).mean() + 0.5e-3 * (a * a).sum()
+        d = np.exp(z - lse[:, None]); d[np.arange(n), y] -= 1; d /= n
+        ga = (Ft * d[:, None, :]).sum(0) + 1e-3 * a
+        return loss, np.concatenate([ga.ravel(), d.sum(0)])
+    w = minimize(f, np.concatenate([np.ones(3 * J), np.zeros(3)]), jac=True, method="L-BFGS-B").x
+    return (cols(fh) * w[:3 * J].reshape(J, 3)).sum(1) + w[3 * J:]
 specs = [parse(s) for s in sys.argv[2:]]
 out_path = sys.argv[1]
 res = {n: {"gold": [], "pred": [], "fold": []} for n, _ in specs}
@@ -180,8 +200,15 @@ for k in range(FOLDS):
             oo = dict(o); oo["nb"] = "0"
             if extra == "lr": oo["C"] = "30"  # plain LR at the reference C
             parts.append(lp_of(allb, extra, oo))
+        if o["mix"] == "avg":
+            def avg(ps):
+                a = sum(ps) / len(ps)
+                return a - np.log(np.exp(a).sum(1, keepdims=True))
+            parts = [[avg([p[i] for p in parts]) for i in range(2)]]
         ft = np.hstack([p[0] for p in parts]); fh = np.hstack([p[1] for p in parts])
-        if o["stk"] == "1":
+        if o["stk"] == "diag":
+            p = [L[i] for i in diag_stack(ft, yt, fh).argmax(1)]
+        elif o["stk"] == "1":
             st = LogisticRegression(C=1, max_iter=2000).fit(ft, yt); p = st.predict(fh).tolist()
         else:
             p = [L[i] for i in fh[:, :3].argmax(1)]

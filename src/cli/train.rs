@@ -119,6 +119,11 @@ pub struct Args {
     /// N-gram part: longest run of jieba words in its word block (0 leaves the block out)
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=3))]
     ngram_words: u8,
+    /// N-gram part: inverse regularisation strength of its second, NB-weighted head (each
+    /// label's features scaled by their log-count ratios, one regression per label against the
+    /// rest, its log-probabilities averaged with the first head's); 0 leaves the head out
+    #[arg(long, value_name = "C", default_value_t = 0.0, value_parser = zero_or_above)]
+    ngram_nb_c: f64,
     /// N-gram part: a CSV with `id` and `source` columns naming the batch of writing (writer,
     /// export, campaign) each training row came from; rows are weighted so that large batches
     /// do not outweigh the rest (see --source-power). The project's own is
@@ -164,6 +169,14 @@ fn above_zero(value: &str) -> std::result::Result<f64, String> {
     match value.parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err("expected a number above 0".into()),
+    }
+}
+
+/// A finite number of 0 or more (0 turns the setting off).
+fn zero_or_above(value: &str) -> std::result::Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
+        _ => Err("expected a number of 0 or more".into()),
     }
 }
 
@@ -330,6 +343,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             min_df: args.ngram_min_df,
             c: args.ngram_c,
             word_max_n: usize::from(args.ngram_words),
+            nb_c: args.ngram_nb_c,
             ..NgramSettings::default()
         },
         sources: args.sources,

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{pack, unpack, NgramModel, NgramSpec, WordBlock, SPEC_FILE, WEIGHTS_FILE};
+use super::{pack, unpack, Head, NgramModel, NgramSpec, WordBlock, SPEC_FILE, WEIGHTS_FILE};
 use crate::error::{Error, ModelError, Result};
 
 impl NgramModel {
@@ -97,6 +97,23 @@ impl NgramModel {
             }
         }
         let bias = floats(bias);
+        let nb = match &spec.nb {
+            None => None,
+            Some(nb) if !(nb.c > 0.0 && nb.smoothing > 0.0) => {
+                return Err(bad(
+                    &spec_path,
+                    "the NB head's `c` and `smoothing` must be above 0".into(),
+                ))
+            }
+            Some(_) => {
+                let weight = floats(tensor("nb_weight", safetensors::Dtype::F32, &[3, width])?);
+                let bias = floats(tensor("nb_bias", safetensors::Dtype::F32, &[3])?);
+                Some(Head {
+                    weight,
+                    bias: [bias[0], bias[1], bias[2]],
+                })
+            }
+        };
         let model = NgramModel {
             spec,
             index,
@@ -104,6 +121,7 @@ impl NgramModel {
             idf: floats(idf),
             weight: floats(weight),
             bias: [bias[0], bias[1], bias[2]],
+            nb,
         };
         if model
             .idf
@@ -111,6 +129,7 @@ impl NgramModel {
             .chain(model.words.iter().flat_map(|w| &w.idf))
             .chain(&model.weight)
             .chain(&model.bias)
+            .chain(model.nb.iter().flat_map(|h| h.weight.iter().chain(&h.bias)))
             .any(|v| !v.is_finite())
         {
             return Err(bad(&path, "the n-gram weights are not all finite".into()));
@@ -141,6 +160,7 @@ impl NgramModel {
         let bias = bytes(&self.bias);
         let word_list = self.words.as_ref().map(WordBlock::to_bytes);
         let word_idf = self.words.as_ref().map(|w| bytes(&w.idf));
+        let nb = self.nb.as_ref().map(|h| (bytes(&h.weight), bytes(&h.bias)));
         fn view(
             dtype: safetensors::Dtype,
             shape: Vec<usize>,
@@ -170,6 +190,13 @@ impl NgramModel {
                 "word_idf",
                 view(safetensors::Dtype::F32, vec![idf.len() / 4], idf),
             ));
+        }
+        if let Some((weight, bias)) = &nb {
+            tensors.push((
+                "nb_weight",
+                view(safetensors::Dtype::F32, vec![3, self.width()], weight),
+            ));
+            tensors.push(("nb_bias", view(safetensors::Dtype::F32, vec![3], bias)));
         }
         let path = dir.join(WEIGHTS_FILE);
         let data =

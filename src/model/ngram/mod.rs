@@ -13,12 +13,22 @@
 //! is scaled to unit length on its own, as stacking two scikit-learn vectorizers' outputs
 //! side by side does, and one regression reads both.
 //!
+//! An optional second head reads the same features the NB-weighted way (Wang and Manning's
+//! NBSVM with a logistic loss): for each label, every feature is scaled by its log-count ratio
+//! `ln((a + d_label / |a + d_label|_1) / (a + d_rest / |a + d_rest|_1))`, where `d` counts the
+//! training rows of the label (or of the rest) that have the feature and `a` is the smoothing,
+//! and a one-against-the-rest logistic regression is fitted on the scaled features. The
+//! head's three sigmoids, normalised to sum to 1, and the first head's probabilities are
+//! averaged in the log domain and normalised again: the model's probabilities.
+//!
 //! Saved beside the transformer as `ngram.json` (how features are made) and
 //! `ngram.safetensors`: `ngrams` (U32 `[features, max_n]`, the n-grams' characters as code
 //! points, padded with `u32::MAX`), `idf` (F32 `[features]`), `weight` (F32
 //! `[labels, features + word features]`) and `bias` (F32 `[labels]`), in [`Label::ALL`]
 //! order; with a word block also `words` (U8, the word n-grams in UTF-8, one per line, the
-//! words of a pair joined by a tab) and `word_idf` (F32 `[word features]`).
+//! words of a pair joined by a tab) and `word_idf` (F32 `[word features]`); with the NB head
+//! also `nb_weight` (F32 `[labels, features + word features]`, each label's weights times its
+//! ratios, so that they apply to the unscaled features) and `nb_bias` (F32 `[labels]`).
 
 use std::collections::HashMap;
 
@@ -59,6 +69,18 @@ pub struct NgramSpec {
     /// The word block, when the model has one (models without it read the same).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub words: Option<WordSpec>,
+    /// The NB-weighted head, when the model has one (models without it read the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nb: Option<NbSpec>,
+}
+
+/// How the NB-weighted head was fitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NbSpec {
+    /// Inverse regularisation strength of its one-against-the-rest regressions.
+    pub c: f64,
+    /// Added to each feature's row count, for the label and for the rest, before the ratios.
+    pub smoothing: f64,
 }
 
 /// How the word block's features are made.
@@ -87,6 +109,7 @@ impl Default for NgramSpec {
             c: 10.0,
             features: 0,
             words: None,
+            nb: None,
         }
     }
 }
@@ -104,6 +127,8 @@ pub struct NgramSettings {
     pub c: f64,
     /// Longest word n-gram of the word block; 0 leaves the block out.
     pub word_max_n: usize,
+    /// Inverse regularisation strength of the NB-weighted head; 0 leaves the head out.
+    pub nb_c: f64,
     /// Most L-BFGS iterations.
     pub max_iters: u64,
 }
@@ -116,6 +141,7 @@ impl Default for NgramSettings {
             min_df: 2,
             c: 30.0,
             word_max_n: 2,
+            nb_c: 0.0,
             max_iters: 500,
         }
     }
@@ -135,6 +161,41 @@ pub struct NgramModel {
     /// `[label][feature]`, row-major, character features then word features.
     weight: Vec<f32>,
     bias: [f32; 3],
+    /// The NB-weighted head's weights (already times the ratios) and intercepts, laid out as
+    /// `weight` is.
+    nb: Option<Head>,
+}
+
+/// A linear head over the features: `[label][feature]` weights and an intercept per label.
+#[derive(Debug, Clone)]
+struct Head {
+    weight: Vec<f32>,
+    bias: [f32; 3],
+}
+
+/// Smoothing of the NB head's counts (the `alpha` of NBSVM).
+const NB_SMOOTHING: f64 = 1.0;
+
+/// Each label's score, `bias + weight . features`.
+fn scores(weight: &[f32], bias: &[f32; 3], width: usize, features: &Features) -> [f32; 3] {
+    std::array::from_fn(|k| {
+        let row = &weight[k * width..(k + 1) * width];
+        bias[k]
+            + features
+                .iter()
+                .map(|&(f, v)| row[f as usize] * v)
+                .sum::<f32>()
+    })
+}
+
+/// The two heads' log-probabilities averaged: the softmax head's from its scores `lr`, the
+/// NB head's from its one-against-the-rest scores `nb` (sigmoids, floored, normalised).
+fn mix(lr: [f32; 3], nb: [f32; 3]) -> [f32; 3] {
+    let max = lr.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let lse = max + lr.iter().map(|z| (z - max).exp()).sum::<f32>().ln();
+    let sig = nb.map(|z| (1.0 / (1.0 + (-z).exp())).max(1e-9));
+    let total: f32 = sig.iter().sum();
+    std::array::from_fn(|k| 0.5 * ((lr[k] - lse) + (sig[k] / total).ln()))
 }
 
 /// The n-grams' keys of one text: each n-gram packed as its length and code points.
@@ -216,17 +277,15 @@ impl NgramModel {
         self.idf.len() + self.words.as_ref().map_or(0, |w| w.idf.len())
     }
 
-    /// The per-label scores (logits) of a feature vector.
+    /// The per-label scores (logits) of a feature vector: the softmax head's, or with the NB
+    /// head the two heads' averaged log-probabilities.
     pub fn logits(&self, features: &Features) -> [f32; 3] {
         let n = self.width();
-        std::array::from_fn(|k| {
-            let row = &self.weight[k * n..(k + 1) * n];
-            self.bias[k]
-                + features
-                    .iter()
-                    .map(|&(f, v)| row[f as usize] * v)
-                    .sum::<f32>()
-        })
+        let lr = scores(&self.weight, &self.bias, n, features);
+        match &self.nb {
+            None => lr,
+            Some(nb) => mix(lr, scores(&nb.weight, &nb.bias, n, features)),
+        }
     }
 
     /// The label probabilities of one normalised text.
@@ -341,6 +400,10 @@ impl NgramModel {
             c: settings.c,
             features: idf.len(),
             words: word_spec,
+            nb: (settings.nb_c > 0.0).then_some(NbSpec {
+                c: settings.nb_c,
+                smoothing: NB_SMOOTHING,
+            }),
             ..NgramSpec::default()
         };
         let mut model = NgramModel {
@@ -350,6 +413,7 @@ impl NgramModel {
             words,
             weight: Vec::new(),
             bias: [0.0; 3],
+            nb: None,
         };
         let x: Vec<Features> = texts.iter().map(|t| model.features(t)).collect();
         let problem = Objective {
@@ -362,8 +426,73 @@ impl NgramModel {
         let (weight, bias) = problem.solve(settings.max_iters, on_iteration)?;
         model.weight = weight;
         model.bias = bias;
+        if let Some(nb) = &model.spec.nb {
+            model.nb = Some(fit_nb(
+                &x,
+                &problem.y,
+                model.width(),
+                weights,
+                nb,
+                settings.max_iters,
+                on_iteration,
+            )?);
+        }
         Ok(model)
     }
+}
+
+/// The NB-weighted head: each label's log-count ratios over the rows' features `x` (of
+/// `width` features), then a
+/// one-against-the-rest regression on the features scaled by them.
+fn fit_nb(
+    x: &[Features],
+    y: &[usize],
+    width: usize,
+    weights: Option<&[f64]>,
+    nb: &NbSpec,
+    max_iters: u64,
+    on_iteration: &mut dyn FnMut(u64),
+) -> Result<Head> {
+    // Rows of each label that have each feature.
+    let mut present = vec![[0u32; 3]; width];
+    for (row, &label) in x.iter().zip(y) {
+        for &(f, v) in row {
+            if v != 0.0 {
+                present[f as usize][label] += 1;
+            }
+        }
+    }
+    let mut head = Head {
+        weight: Vec::with_capacity(3 * width),
+        bias: [0.0; 3],
+    };
+    for k in 0..3 {
+        let label: Vec<f64> = present
+            .iter()
+            .map(|c| nb.smoothing + f64::from(c[k]))
+            .collect();
+        let rest: Vec<f64> = present
+            .iter()
+            .map(|c| nb.smoothing + f64::from(c.iter().sum::<u32>() - c[k]))
+            .collect();
+        let (sum_label, sum_rest) = (label.iter().sum::<f64>(), rest.iter().sum::<f64>());
+        let ratio: Vec<f64> = label
+            .iter()
+            .zip(&rest)
+            .map(|(p, q)| (p / sum_label).ln() - (q / sum_rest).ln())
+            .collect();
+        let problem = objective::OneVsRest {
+            x,
+            y: y.iter().map(|&l| l == k).collect(),
+            weights,
+            scale: &ratio,
+            c: nb.c,
+        };
+        let (weight, bias) = problem.solve(max_iters, on_iteration)?;
+        head.weight.extend(weight);
+        head.bias[k] = bias;
+    }
+    Ok(head)
 }
 
 fn weigh(counts: HashMap<u32, u32, ahash::RandomState>, idf: &[f32], sublinear: bool) -> Features {
@@ -482,6 +611,75 @@ mod tests {
         assert!(NgramModel::load(&dir.path().join("nothing"))
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn the_nb_head_separates_round_trips_and_averages_with_the_first() {
+        let texts = [
+            "停息挂账找我们",
+            "专业停息挂账",
+            "全部减免否则投诉",
+            "要求全部减免",
+            "今天吃什么",
+            "周末去爬山",
+        ];
+        use Label::*;
+        let labels = [
+            DebtOptimization,
+            DebtOptimization,
+            MaliciousComplaint,
+            MaliciousComplaint,
+            Normal,
+            Normal,
+        ];
+        let plain = NgramSettings {
+            min_df: 1,
+            ..NgramSettings::default()
+        };
+        let settings = NgramSettings {
+            nb_c: 10.0,
+            ..plain.clone()
+        };
+        let model = NgramModel::fit(&texts, &labels, &settings, &mut |_| {}).unwrap();
+        let without = NgramModel::fit(&texts, &labels, &plain, &mut |_| {}).unwrap();
+        assert_eq!(model.spec().nb.as_ref().map(|nb| nb.c), Some(10.0));
+        assert!(without.spec().nb.is_none());
+        let head = model.nb.as_ref().expect("an NB head");
+        // "停" is in the debt-optimisation rows only: its ratio, and so its weight, leans there.
+        let f = model.index[&pack(&['停' as u32])] as usize;
+        let n = model.width();
+        assert!(head.weight[DebtOptimization.index() * n + f] > 0.0);
+        assert!(head.weight[Normal.index() * n + f] < 0.0);
+        for (t, l) in texts.iter().zip(labels) {
+            let p = model.probabilities(t);
+            assert_eq!(crate::model::argmax(&p), l, "{t}: {p:?}");
+            // The first head is the model without the NB head; the mix is the normalised
+            // geometric mean of its probabilities and the NB head's.
+            let x = model.features(t);
+            let first = without.probabilities(t);
+            let nb = scores(&head.weight, &head.bias, n, &x).map(|z| 1.0 / (1.0 + (-z).exp()));
+            let total: f32 = nb.iter().sum();
+            let geo: [f32; 3] = std::array::from_fn(|k| (first[k] * nb[k] / total).sqrt());
+            let norm: f32 = geo.iter().sum();
+            for k in 0..3 {
+                assert!((p[k] - geo[k] / norm).abs() < 1e-4, "{t}: {p:?} {geo:?}");
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        model.save(dir.path()).unwrap();
+        let loaded = NgramModel::load(dir.path()).unwrap().expect("saved");
+        assert_eq!(loaded.spec(), model.spec());
+        for t in ["停息挂账", "投诉全部减免", "爬山"] {
+            assert_eq!(loaded.probabilities(t), model.probabilities(t), "{t}");
+        }
+        // A description that names the head without its tensors is refused, naming them.
+        without.save(dir.path()).unwrap();
+        let mut spec = without.spec().clone();
+        spec.nb = model.spec().nb.clone();
+        let json = serde_json::to_string(&spec).unwrap();
+        std::fs::write(dir.path().join(SPEC_FILE), json).unwrap();
+        let err = NgramModel::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("nb_weight"), "{err}");
     }
 
     #[test]
