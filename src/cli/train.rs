@@ -122,7 +122,7 @@ pub struct Args {
     /// N-gram part: inverse regularisation strength of its second, NB-weighted head (each
     /// label's features scaled by their log-count ratios, one regression per label against the
     /// rest, its log-probabilities averaged with the first head's); 0 leaves the head out
-    #[arg(long, value_name = "C", default_value_t = 0.0, value_parser = zero_or_above)]
+    #[arg(long, value_name = "C", default_value_t = 30.0, value_parser = zero_or_above)]
     ngram_nb_c: f64,
     /// N-gram part: a CSV with `id` and `source` columns naming the batch of writing (writer,
     /// export, campaign) each training row came from; rows are weighted so that large batches

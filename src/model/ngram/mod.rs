@@ -141,7 +141,7 @@ impl Default for NgramSettings {
             min_df: 2,
             c: 30.0,
             word_max_n: 2,
-            nb_c: 0.0,
+            nb_c: 30.0,
             max_iters: 500,
         }
     }
