@@ -634,6 +634,7 @@ mod tests {
         ];
         let plain = NgramSettings {
             min_df: 1,
+            nb_c: 0.0,
             ..NgramSettings::default()
         };
         let settings = NgramSettings {
