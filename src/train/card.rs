@@ -189,6 +189,15 @@ fn model_card(
          C = {}; fitted in {:.1} s.\n",
         ngram.min_n, ngram.max_n, ngram.min_df, ngram.c, report.ngram_seconds
     ));
+    if ngram.nb_c > 0.0 {
+        card.push_str(&format!(
+            "A second head reads the same features NB-weighted (each label's scaled by their\n\
+             log-count ratios, one logistic regression per label against the rest, C = {}, its\n\
+             fit in the time above); its probabilities and the first head's are averaged in the\n\
+             log domain.\n",
+            ngram.nb_c
+        ));
+    }
     if let (Some((batches, unlisted)), Some(path)) = (report.batches, &settings.sources) {
         card.push_str(&format!(
             "Each training row's log loss weighs 1 / (rows of its batch)^{} (mean 1): {batches}\n\

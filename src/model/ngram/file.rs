@@ -80,8 +80,14 @@ impl NgramModel {
         let width = f + words.as_ref().map_or(0, |w| w.idf.len());
         let ngrams = tensor("ngrams", safetensors::Dtype::U32, &[f, spec.max_n])?;
         let idf = tensor("idf", safetensors::Dtype::F32, &[f])?;
-        let weight = tensor("weight", safetensors::Dtype::F32, &[3, width])?;
-        let bias = tensor("bias", safetensors::Dtype::F32, &[3])?;
+        let head = |weight: &str, bias: &str| -> Result<Head> {
+            let weight = floats(tensor(weight, safetensors::Dtype::F32, &[3, width])?);
+            let bias = floats(tensor(bias, safetensors::Dtype::F32, &[3])?);
+            Ok(Head {
+                weight,
+                bias: [bias[0], bias[1], bias[2]],
+            })
+        };
         let mut index = HashMap::with_capacity_and_hasher(f, ahash::RandomState::new());
         for (i, row) in ngrams.chunks_exact(spec.max_n).enumerate() {
             let chars: Vec<u32> = row
@@ -96,7 +102,7 @@ impl NgramModel {
                 return Err(bad(&path, format!("n-gram {i} is listed twice")));
             }
         }
-        let bias = floats(bias);
+        let first = head("weight", "bias")?;
         let nb = match &spec.nb {
             None => None,
             Some(nb) if !(nb.c > 0.0 && nb.smoothing > 0.0) => {
@@ -105,31 +111,25 @@ impl NgramModel {
                     "the NB head's `c` and `smoothing` must be above 0".into(),
                 ))
             }
-            Some(_) => {
-                let weight = floats(tensor("nb_weight", safetensors::Dtype::F32, &[3, width])?);
-                let bias = floats(tensor("nb_bias", safetensors::Dtype::F32, &[3])?);
-                Some(Head {
-                    weight,
-                    bias: [bias[0], bias[1], bias[2]],
-                })
-            }
+            Some(_) => Some(head("nb_weight", "nb_bias")?),
         };
         let model = NgramModel {
             spec,
             index,
             words,
             idf: floats(idf),
-            weight: floats(weight),
-            bias: [bias[0], bias[1], bias[2]],
+            head: first,
             nb,
         };
         if model
             .idf
             .iter()
             .chain(model.words.iter().flat_map(|w| &w.idf))
-            .chain(&model.weight)
-            .chain(&model.bias)
-            .chain(model.nb.iter().flat_map(|h| h.weight.iter().chain(&h.bias)))
+            .chain(
+                std::iter::once(&model.head)
+                    .chain(&model.nb)
+                    .flat_map(|h| h.weight.iter().chain(&h.bias)),
+            )
             .any(|v| !v.is_finite())
         {
             return Err(bad(&path, "the n-gram weights are not all finite".into()));
@@ -156,11 +156,13 @@ impl NgramModel {
         let bytes = |v: &[f32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
         let f = self.idf.len();
         let idf = bytes(&self.idf);
-        let weight = bytes(&self.weight);
-        let bias = bytes(&self.bias);
+        let heads: Vec<(&str, &str, Vec<u8>, Vec<u8>)> =
+            std::iter::once(("weight", "bias", &self.head))
+                .chain(self.nb.iter().map(|h| ("nb_weight", "nb_bias", h)))
+                .map(|(w, b, h)| (w, b, bytes(&h.weight), bytes(&h.bias)))
+                .collect();
         let word_list = self.words.as_ref().map(WordBlock::to_bytes);
         let word_idf = self.words.as_ref().map(|w| bytes(&w.idf));
-        let nb = self.nb.as_ref().map(|h| (bytes(&h.weight), bytes(&h.bias)));
         fn view(
             dtype: safetensors::Dtype,
             shape: Vec<usize>,
@@ -174,13 +176,15 @@ impl NgramModel {
                 view(safetensors::Dtype::U32, vec![f, max_n], &ngrams),
             ),
             ("idf", view(safetensors::Dtype::F32, vec![f], &idf)),
-            (
-                "weight",
-                view(safetensors::Dtype::F32, vec![3, self.width()], &weight),
-            ),
-            ("bias", view(safetensors::Dtype::F32, vec![3], &bias)),
         ];
         let mut tensors = tensors;
+        for (w, b, weight, bias) in &heads {
+            tensors.push((
+                w,
+                view(safetensors::Dtype::F32, vec![3, self.width()], weight),
+            ));
+            tensors.push((b, view(safetensors::Dtype::F32, vec![3], bias)));
+        }
         if let (Some(list), Some(idf)) = (&word_list, &word_idf) {
             tensors.push((
                 "words",
@@ -190,13 +194,6 @@ impl NgramModel {
                 "word_idf",
                 view(safetensors::Dtype::F32, vec![idf.len() / 4], idf),
             ));
-        }
-        if let Some((weight, bias)) = &nb {
-            tensors.push((
-                "nb_weight",
-                view(safetensors::Dtype::F32, vec![3, self.width()], weight),
-            ));
-            tensors.push(("nb_bias", view(safetensors::Dtype::F32, vec![3], bias)));
         }
         let path = dir.join(WEIGHTS_FILE);
         let data =

@@ -158,35 +158,36 @@ pub struct NgramModel {
     idf: Vec<f32>,
     /// The word block, whose features follow the characters'.
     words: Option<WordBlock>,
-    /// `[label][feature]`, row-major, character features then word features.
-    weight: Vec<f32>,
-    bias: [f32; 3],
-    /// The NB-weighted head's weights (already times the ratios) and intercepts, laid out as
-    /// `weight` is.
+    /// The softmax head.
+    head: Head,
+    /// The NB-weighted head, its weights already times the ratios.
     nb: Option<Head>,
 }
 
-/// A linear head over the features: `[label][feature]` weights and an intercept per label.
+/// A linear head over the features: `[label][feature]` weights, row-major, character
+/// features then word features, and an intercept per label.
 #[derive(Debug, Clone)]
 struct Head {
     weight: Vec<f32>,
     bias: [f32; 3],
 }
 
+impl Head {
+    /// Each label's score, `bias + weight . features`, over `width` features.
+    fn scores(&self, width: usize, features: &Features) -> [f32; 3] {
+        std::array::from_fn(|k| {
+            let row = &self.weight[k * width..(k + 1) * width];
+            self.bias[k]
+                + features
+                    .iter()
+                    .map(|&(f, v)| row[f as usize] * v)
+                    .sum::<f32>()
+        })
+    }
+}
+
 /// Smoothing of the NB head's counts (the `alpha` of NBSVM).
 const NB_SMOOTHING: f64 = 1.0;
-
-/// Each label's score, `bias + weight . features`.
-fn scores(weight: &[f32], bias: &[f32; 3], width: usize, features: &Features) -> [f32; 3] {
-    std::array::from_fn(|k| {
-        let row = &weight[k * width..(k + 1) * width];
-        bias[k]
-            + features
-                .iter()
-                .map(|&(f, v)| row[f as usize] * v)
-                .sum::<f32>()
-    })
-}
 
 /// The two heads' log-probabilities averaged: the softmax head's from its scores `lr`, the
 /// NB head's from its one-against-the-rest scores `nb` (sigmoids, floored, normalised).
@@ -281,10 +282,10 @@ impl NgramModel {
     /// head the two heads' averaged log-probabilities.
     pub fn logits(&self, features: &Features) -> [f32; 3] {
         let n = self.width();
-        let lr = scores(&self.weight, &self.bias, n, features);
+        let lr = self.head.scores(n, features);
         match &self.nb {
             None => lr,
-            Some(nb) => mix(lr, scores(&nb.weight, &nb.bias, n, features)),
+            Some(nb) => mix(lr, nb.scores(n, features)),
         }
     }
 
@@ -411,8 +412,10 @@ impl NgramModel {
             index,
             idf,
             words,
-            weight: Vec::new(),
-            bias: [0.0; 3],
+            head: Head {
+                weight: Vec::new(),
+                bias: [0.0; 3],
+            },
             nb: None,
         };
         let x: Vec<Features> = texts.iter().map(|t| model.features(t)).collect();
@@ -424,8 +427,7 @@ impl NgramModel {
             c: settings.c,
         };
         let (weight, bias) = problem.solve(settings.max_iters, on_iteration)?;
-        model.weight = weight;
-        model.bias = bias;
+        model.head = Head { weight, bias };
         if let Some(nb) = &model.spec.nb {
             model.nb = Some(fit_nb(
                 &x,
@@ -571,27 +573,31 @@ mod tests {
         }
     }
 
+    /// Two rows of each label, each pair sharing its label's words.
+    const TOY_TEXTS: [&str; 6] = [
+        "停息挂账找我们",
+        "专业停息挂账",
+        "全部减免否则投诉",
+        "要求全部减免",
+        "今天吃什么",
+        "周末去爬山",
+    ];
+    const TOY_LABELS: [Label; 6] = [
+        Label::DebtOptimization,
+        Label::DebtOptimization,
+        Label::MaliciousComplaint,
+        Label::MaliciousComplaint,
+        Label::Normal,
+        Label::Normal,
+    ];
+
     #[test]
     fn fit_separates_and_save_load_round_trips() {
-        let texts = [
-            "停息挂账找我们",
-            "专业停息挂账",
-            "全部减免否则投诉",
-            "要求全部减免",
-            "今天吃什么",
-            "周末去爬山",
-        ];
-        use Label::*;
-        let labels = [
-            DebtOptimization,
-            DebtOptimization,
-            MaliciousComplaint,
-            MaliciousComplaint,
-            Normal,
-            Normal,
-        ];
+        let (texts, labels) = (TOY_TEXTS, TOY_LABELS);
+        // The softmax head alone; the NB head has its own test.
         let settings = NgramSettings {
             min_df: 1,
+            nb_c: 0.0,
             ..NgramSettings::default()
         };
         let mut iterations = 0;
@@ -615,23 +621,8 @@ mod tests {
 
     #[test]
     fn the_nb_head_separates_round_trips_and_averages_with_the_first() {
-        let texts = [
-            "停息挂账找我们",
-            "专业停息挂账",
-            "全部减免否则投诉",
-            "要求全部减免",
-            "今天吃什么",
-            "周末去爬山",
-        ];
         use Label::*;
-        let labels = [
-            DebtOptimization,
-            DebtOptimization,
-            MaliciousComplaint,
-            MaliciousComplaint,
-            Normal,
-            Normal,
-        ];
+        let (texts, labels) = (TOY_TEXTS, TOY_LABELS);
         let plain = NgramSettings {
             min_df: 1,
             nb_c: 0.0,
@@ -658,7 +649,7 @@ mod tests {
             // geometric mean of its probabilities and the NB head's.
             let x = model.features(t);
             let first = without.probabilities(t);
-            let nb = scores(&head.weight, &head.bias, n, &x).map(|z| 1.0 / (1.0 + (-z).exp()));
+            let nb = head.scores(n, &x).map(|z| 1.0 / (1.0 + (-z).exp()));
             let total: f32 = nb.iter().sum();
             let geo: [f32; 3] = std::array::from_fn(|k| (first[k] * nb[k] / total).sqrt());
             let norm: f32 = geo.iter().sum();
@@ -723,7 +714,7 @@ mod tests {
             };
             problem.solve(settings.max_iters, &mut |_| {}).unwrap()
         };
-        for (a, b) in weighted.weight.iter().zip(&doubled.0) {
+        for (a, b) in weighted.head.weight.iter().zip(&doubled.0) {
             assert!((a - b).abs() < 1e-3, "{a} against {b}");
         }
         // And the weight moves the fit: the heavier row is more surely normal.
