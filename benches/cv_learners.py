@@ -34,6 +34,10 @@ SPEC is NAME or NAME:key=val,key=val ... with keys (defaults give the reference 
     stk=1      0: argmax instead of stack; diag: heihui's form of the stack, label k scored from
                each part's log-probability of k alone (a weight per part and label, a bias per
                label, L2 1e-3 on the weights)
+    py=0       pinyin: syllable n-grams 1..N of the text's toneless readings (pypinyin's
+               lazy_pinyin, other characters as their own tokens) as an extra block
+    sk=0       1: character pairs with one character between them (a?b, whitespace runs as one
+               space) as an extra block; 2: also triples with one gap (ab?c, a?bc)
     mix=stack  avg: the parts' log-probabilities averaged and renormalised into one before the
                stack (or the argmax), as one model that carries both heads would give them
 """
@@ -84,13 +88,29 @@ def words(n):
 def parse(spec):
     name, _, kv = spec.partition(":")
     o = dict(c="1-4", w="2", mdf="2", xdf="1.0", sh="none", C="30", cw="", nb="0", beta="1",
-             L="lr", ens="0", plus="", stk="1", mix="stack")
+             L="lr", ens="0", plus="", stk="1", mix="stack", py="0", sk="0")
     if kv:
         for x in kv.split(","):
             k, v = x.split("="); assert k in o, k; o[k] = v
     return name, o
 
-def feat_key(o): return (o["c"], o["w"], o["mdf"], o["xdf"], o["sh"])
+def feat_key(o): return (o["c"], o["w"], o["mdf"], o["xdf"], o["sh"], o["py"], o["sk"])
+
+def skips(n, k):
+    c = list(re.sub(r"\s+", " ", n)); out = []
+    for i in range(len(c) - 2):
+        out.append(c[i] + "?" + c[i + 2])
+        if k >= 2 and i + 3 < len(c):
+            out += [c[i] + c[i + 1] + "?" + c[i + 3], c[i] + "?" + c[i + 2] + c[i + 3]]
+    return out
+
+_pcache = {}
+def syllables(n):
+    s = _pcache.get(n)
+    if s is None:
+        from pypinyin import lazy_pinyin
+        s = _pcache[n] = [x for t in lazy_pinyin(n) for x in t.split() if x.strip()]
+    return s
 
 def ngr(ws, k):
     out = list(ws)
@@ -112,6 +132,14 @@ def build(o, fit, tune, held):
     blocks["c"] = tuple(f([txt(r) for r in rs]) for f, rs in ((vc.fit_transform, fit), (vc.transform, tune), (vc.transform, held)))
     vw = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True, min_df=mdf, max_df=xdf, lowercase=False)
     blocks["w"] = tuple(f([wtok(r) for r in rs]) for f, rs in ((vw.fit_transform, fit), (vw.transform, tune), (vw.transform, held)))
+    if int(o["py"]):
+        vp = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True, min_df=mdf, max_df=xdf, lowercase=False)
+        t = lambda r: ngr(syllables(r["n"]), int(o["py"]))
+        blocks["p"] = tuple(f([t(r) for r in rs]) for f, rs in ((vp.fit_transform, fit), (vp.transform, tune), (vp.transform, held)))
+    if int(o["sk"]):
+        vk = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True, min_df=mdf, max_df=xdf, lowercase=False)
+        t = lambda r: skips(r["n"], int(o["sk"]))
+        blocks["k"] = tuple(f([t(r) for r in rs]) for f, rs in ((vk.fit_transform, fit), (vk.transform, tune), (vk.transform, held)))
     if sh == "addc":
         vs = TfidfVectorizer(analyzer="char", ngram_range=(cmin, cmax), sublinear_tf=True, min_df=mdf, max_df=xdf, lowercase=False)
         t = lambda r: shape(r["n"], "db")
@@ -189,7 +217,7 @@ for k in range(FOLDS):
                 Xf = hstack([B[b][0] for b in blocks]).tocsr(); Xt = hstack([B[b][1] for b in blocks]).tocsr(); Xh = hstack([B[b][2] for b in blocks]).tocsr()
                 lcache[key] = fit_logp(oo, Xf, yf, [Xt, Xh], learner)
             return lcache[key]
-        allb = tuple(b for b in ("c", "w", "s") if b in B)
+        allb = tuple(b for b in ("c", "w", "s", "p", "k") if b in B)
         if o["ens"] == "0":
             parts = [lp_of(allb, o["L"])]
         else:

@@ -119,6 +119,11 @@ pub struct Args {
     /// N-gram part: longest run of jieba words in its word block (0 leaves the block out)
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u8).range(0..=3))]
     ngram_words: u8,
+    /// N-gram part: longest run of pinyin syllables in its pinyin block, which reads each
+    /// character by its sound, so that a homophone spelling shares the features of the word it
+    /// stands for (0 leaves the block out)
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=3))]
+    ngram_pinyin: u8,
     /// N-gram part: inverse regularisation strength of its second, NB-weighted head (each
     /// label's features scaled by their log-count ratios, one regression per label against the
     /// rest, its log-probabilities averaged with the first head's); 0 leaves the head out
@@ -343,6 +348,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             min_df: args.ngram_min_df,
             c: args.ngram_c,
             word_max_n: usize::from(args.ngram_words),
+            pinyin_max_n: usize::from(args.ngram_pinyin),
             nb_c: args.ngram_nb_c,
             ..NgramSettings::default()
         },

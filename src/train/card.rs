@@ -182,9 +182,14 @@ fn model_card(
         1 => ", and jieba's words as a second block".to_string(),
         n => format!(", and runs of 1 to {n} of jieba's words as a second block"),
     };
+    let pinyin = match ngram.pinyin_max_n {
+        0 => String::new(),
+        1 => ", the toneless pinyin syllables as another".to_string(),
+        n => format!(", runs of 1 to {n} toneless pinyin syllables as another"),
+    };
     card.push_str(&format!(
         "\n## N-gram model\n\n\
-         Character {}-{} grams of the normalised text{words}, each seen in at least {} training\n\
+         Character {}-{} grams of the normalised text{words}{pinyin}, each seen in at least {} training\n\
          rows, TF-IDF (sublinear tf, each block scaled to unit length), logistic regression with\n\
          C = {}; fitted in {:.1} s.\n",
         ngram.min_n, ngram.max_n, ngram.min_df, ngram.c, report.ngram_seconds

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::{pack, unpack, Head, NgramModel, NgramSpec, WordBlock, SPEC_FILE, WEIGHTS_FILE};
+use super::{
+    pack, unpack, Grams, Head, NgramModel, NgramSpec, Tokens, WordBlock, WordSpec, SPEC_FILE,
+    WEIGHTS_FILE,
+};
 use crate::error::{Error, ModelError, Result};
 
 impl NgramModel {
@@ -61,23 +64,46 @@ impl NgramModel {
         let f = spec.features;
         let floats =
             |v: Vec<[u8; 4]>| -> Vec<f32> { v.into_iter().map(f32::from_le_bytes).collect() };
-        let words = match &spec.words {
-            None => None,
-            Some(w) => {
-                if w.tokenizer != "jieba" || w.min_n == 0 || w.min_n > w.max_n {
-                    return Err(bad(
-                        &spec_path,
-                        "the word block must be jieba words, 1 or more to a gram".into(),
-                    ));
-                }
-                let list = tensors
-                    .tensor("words")
-                    .map_err(|_| bad(&path, "tensor `words` is missing".into()))?;
-                let idf = floats(tensor("word_idf", safetensors::Dtype::F32, &[w.features])?);
-                Some(WordBlock::from_bytes(list.data(), idf).map_err(|m| bad(&path, m))?)
+        // A token block: its spec in `ngram.json` under `key`, its n-grams in tensor `list`
+        // and their idf in tensor `idf`.
+        let block = |w: &Option<WordSpec>, key: &str, tokens: Tokens, list: &str, idf: &str| {
+            let Some(w) = w else { return Ok(None) };
+            if Tokens::from_name(&w.tokenizer) != Some(tokens) || w.min_n == 0 || w.min_n > w.max_n
+            {
+                return Err(bad(
+                    &spec_path,
+                    format!(
+                        "`{key}` must have tokenizer \"{}\" and 1 or more tokens to a gram",
+                        tokens.name()
+                    ),
+                ));
             }
+            let grams = Grams {
+                tokens,
+                min_n: w.min_n,
+                max_n: w.max_n,
+            };
+            let bytes = tensors
+                .tensor(list)
+                .map_err(|_| bad(&path, format!("tensor `{list}` is missing")))?;
+            let idf = floats(tensor(idf, safetensors::Dtype::F32, &[w.features])?);
+            WordBlock::from_bytes(grams, bytes.data(), idf)
+                .map(Some)
+                .map_err(|m| bad(&path, format!("tensor `{list}`: {m}")))
         };
-        let width = f + words.as_ref().map_or(0, |w| w.idf.len());
+        let words = block(&spec.words, "words", Tokens::Jieba, "words", "word_idf")?;
+        let pinyin = block(
+            &spec.pinyin,
+            "pinyin",
+            Tokens::Pinyin,
+            "pinyin",
+            "pinyin_idf",
+        )?;
+        let width = f + words
+            .iter()
+            .chain(&pinyin)
+            .map(|b| b.idf.len())
+            .sum::<usize>();
         let ngrams = tensor("ngrams", safetensors::Dtype::U32, &[f, spec.max_n])?;
         let idf = tensor("idf", safetensors::Dtype::F32, &[f])?;
         let head = |weight: &str, bias: &str| -> Result<Head> {
@@ -117,6 +143,7 @@ impl NgramModel {
             spec,
             index,
             words,
+            pinyin,
             idf: floats(idf),
             head: first,
             nb,
@@ -124,7 +151,7 @@ impl NgramModel {
         if model
             .idf
             .iter()
-            .chain(model.words.iter().flat_map(|w| &w.idf))
+            .chain(model.blocks().flat_map(|w| &w.idf))
             .chain(
                 std::iter::once(&model.head)
                     .chain(&model.nb)
@@ -161,8 +188,14 @@ impl NgramModel {
                 .chain(self.nb.iter().map(|h| ("nb_weight", "nb_bias", h)))
                 .map(|(w, b, h)| (w, b, bytes(&h.weight), bytes(&h.bias)))
                 .collect();
-        let word_list = self.words.as_ref().map(WordBlock::to_bytes);
-        let word_idf = self.words.as_ref().map(|w| bytes(&w.idf));
+        let blocks: Vec<(&str, &str, Vec<u8>, Vec<u8>)> = [
+            ("words", "word_idf", &self.words),
+            ("pinyin", "pinyin_idf", &self.pinyin),
+        ]
+        .into_iter()
+        .filter_map(|(list, idf, b)| Some((list, idf, b.as_ref()?)))
+        .map(|(list, idf, b)| (list, idf, b.to_bytes(), bytes(&b.idf)))
+        .collect();
         fn view(
             dtype: safetensors::Dtype,
             shape: Vec<usize>,
@@ -185,13 +218,10 @@ impl NgramModel {
             ));
             tensors.push((b, view(safetensors::Dtype::F32, vec![3], bias)));
         }
-        if let (Some(list), Some(idf)) = (&word_list, &word_idf) {
+        for (name, idf_name, list, idf) in &blocks {
+            tensors.push((name, view(safetensors::Dtype::U8, vec![list.len()], list)));
             tensors.push((
-                "words",
-                view(safetensors::Dtype::U8, vec![list.len()], list),
-            ));
-            tensors.push((
-                "word_idf",
+                idf_name,
                 view(safetensors::Dtype::F32, vec![idf.len() / 4], idf),
             ));
         }

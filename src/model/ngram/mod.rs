@@ -9,9 +9,9 @@
 //! fitted by L-BFGS (the argmin crate) on `C * sum(log loss) + |W|^2 / 2`, the objective of
 //! scikit-learn's `LogisticRegression(C=...)`; the intercepts are not penalised.
 //!
-//! A second block of the same kind holds jieba's words and word pairs ([`words`]); each block
-//! is scaled to unit length on its own, as stacking two scikit-learn vectorizers' outputs
-//! side by side does, and one regression reads both.
+//! Blocks of the same kind hold jieba's words and word pairs, and the text's pinyin syllables
+//! and syllable pairs ([`words`]); each block is scaled to unit length on its own, as stacking
+//! scikit-learn vectorizers' outputs side by side does, and one regression reads them all.
 //!
 //! An optional second head reads the same features the NB-weighted way (Wang and Manning's
 //! NBSVM with a logistic loss): for each label, every feature is scaled by its log-count ratio
@@ -26,7 +26,8 @@
 //! points, padded with `u32::MAX`), `idf` (F32 `[features]`), `weight` (F32
 //! `[labels, features + word features]`) and `bias` (F32 `[labels]`), in [`Label::ALL`]
 //! order; with a word block also `words` (U8, the word n-grams in UTF-8, one per line, the
-//! words of a pair joined by a tab) and `word_idf` (F32 `[word features]`); with the NB head
+//! words of a pair joined by a tab) and `word_idf` (F32 `[word features]`); with a pinyin block
+//! `pinyin` and `pinyin_idf` the same way, its features after the words'; with the NB head
 //! also `nb_weight` (F32 `[labels, features + word features]`, each label's weights times its
 //! ratios, so that they apply to the unscaled features) and `nb_bias` (F32 `[labels]`).
 
@@ -42,7 +43,7 @@ mod file;
 mod objective;
 mod words;
 use objective::Objective;
-use words::{word_grams, WordBlock};
+use words::{Grams, Tokens, WordBlock};
 
 /// File name of the feature description.
 pub const SPEC_FILE: &str = "ngram.json";
@@ -69,6 +70,9 @@ pub struct NgramSpec {
     /// The word block, when the model has one (models without it read the same).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub words: Option<WordSpec>,
+    /// The pinyin block, when the model has one (models without it read the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinyin: Option<WordSpec>,
     /// The NB-weighted head, when the model has one (models without it read the same).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nb: Option<NbSpec>,
@@ -83,19 +87,33 @@ pub struct NbSpec {
     pub smoothing: f64,
 }
 
-/// How the word block's features are made.
+/// How a token block's features are made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WordSpec {
-    /// Always `"jieba"`: words of jieba's default dictionary and its HMM.
+    /// `"jieba"` (words of jieba's default dictionary and its HMM) for the word block,
+    /// `"pinyin"` (toneless syllables) for the pinyin block.
     pub tokenizer: String,
-    /// Fewest words in an n-gram.
+    /// Fewest tokens in an n-gram.
     pub min_n: usize,
-    /// Most words in an n-gram.
+    /// Most tokens in an n-gram.
     pub max_n: usize,
-    /// Word n-grams in fewer training rows than this were dropped.
+    /// Token n-grams in fewer training rows than this were dropped.
     pub min_df: usize,
-    /// Number of word features kept.
+    /// Number of features kept.
     pub features: usize,
+}
+
+impl WordSpec {
+    /// The block's spec as saved.
+    fn of(block: &WordBlock, min_df: usize) -> Self {
+        WordSpec {
+            tokenizer: block.grams.tokens.name().into(),
+            min_n: block.grams.min_n,
+            max_n: block.grams.max_n,
+            min_df,
+            features: block.idf.len(),
+        }
+    }
 }
 
 impl Default for NgramSpec {
@@ -109,6 +127,7 @@ impl Default for NgramSpec {
             c: 10.0,
             features: 0,
             words: None,
+            pinyin: None,
             nb: None,
         }
     }
@@ -127,6 +146,8 @@ pub struct NgramSettings {
     pub c: f64,
     /// Longest word n-gram of the word block; 0 leaves the block out.
     pub word_max_n: usize,
+    /// Longest syllable n-gram of the pinyin block; 0 leaves the block out.
+    pub pinyin_max_n: usize,
     /// Inverse regularisation strength of the NB-weighted head; 0 leaves the head out.
     pub nb_c: f64,
     /// Most L-BFGS iterations.
@@ -141,6 +162,7 @@ impl Default for NgramSettings {
             min_df: 2,
             c: 30.0,
             word_max_n: 2,
+            pinyin_max_n: 0,
             nb_c: 30.0,
             max_iters: 500,
         }
@@ -158,6 +180,8 @@ pub struct NgramModel {
     idf: Vec<f32>,
     /// The word block, whose features follow the characters'.
     words: Option<WordBlock>,
+    /// The pinyin block, whose features follow the words'.
+    pinyin: Option<WordBlock>,
     /// The softmax head.
     head: Head,
     /// The NB-weighted head, its weights already times the ratios.
@@ -261,21 +285,27 @@ impl NgramModel {
             }
         });
         let mut features = weigh(counts, &self.idf, self.spec.sublinear_tf);
-        if let (Some(block), Some(spec)) = (&self.words, &self.spec.words) {
-            let offset = self.idf.len() as u32;
-            let counts = block.counts(normalized, spec.min_n, spec.max_n);
+        let mut offset = self.idf.len() as u32;
+        for block in self.blocks() {
+            let counts = block.counts(normalized);
             features.extend(
                 weigh(counts, &block.idf, self.spec.sublinear_tf)
                     .into_iter()
                     .map(|(f, v)| (f + offset, v)),
             );
+            offset += block.idf.len() as u32;
         }
         features
     }
 
-    /// Features of both blocks.
+    /// The token blocks, in feature order.
+    fn blocks(&self) -> impl Iterator<Item = &WordBlock> {
+        self.words.iter().chain(&self.pinyin)
+    }
+
+    /// Features of all blocks.
     fn width(&self) -> usize {
-        self.idf.len() + self.words.as_ref().map_or(0, |w| w.idf.len())
+        self.idf.len() + self.blocks().map(|b| b.idf.len()).sum::<usize>()
     }
 
     /// The per-label scores (logits) of a feature vector: the softmax head's, or with the NB
@@ -355,52 +385,27 @@ impl NgramModel {
             .enumerate()
             .map(|(i, &(key, _))| (key, i as u32))
             .collect();
-        let (words, word_spec) = if settings.word_max_n > 0 {
-            let (min_n, max_n) = (1, settings.word_max_n);
-            let mut df: HashMap<Box<str>, u32, ahash::RandomState> = HashMap::default();
-            let mut seen: ahash::AHashSet<Box<str>> = Default::default();
-            for text in texts {
-                seen.clear();
-                word_grams(text, min_n, max_n, |g| {
-                    if !seen.contains(g) {
-                        seen.insert(g.into());
-                    }
-                });
-                for g in seen.drain() {
-                    *df.entry(g).or_insert(0) += 1;
-                }
-            }
-            let mut kept: Vec<(Box<str>, u32)> = df
-                .into_iter()
-                .filter(|&(_, d)| d as usize >= settings.min_df.max(1))
-                .collect();
-            kept.sort_unstable();
-            let block = WordBlock {
-                idf: kept.iter().map(|&(_, d)| smooth_idf(d)).collect(),
-                index: kept
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, (g, _))| (g, i as u32))
-                    .collect(),
-            };
-            let spec = WordSpec {
-                tokenizer: "jieba".into(),
-                min_n,
-                max_n,
-                min_df: settings.min_df.max(1),
-                features: block.idf.len(),
-            };
-            (Some(block), Some(spec))
-        } else {
-            (None, None)
+        let min_df = settings.min_df.max(1);
+        let block = |tokens: Tokens, max_n: usize| {
+            (max_n > 0).then(|| {
+                let grams = Grams {
+                    tokens,
+                    min_n: 1,
+                    max_n,
+                };
+                WordBlock::fit(grams, texts, min_df, smooth_idf)
+            })
         };
+        let words = block(Tokens::Jieba, settings.word_max_n);
+        let pinyin = block(Tokens::Pinyin, settings.pinyin_max_n);
         let spec = NgramSpec {
             min_n,
             max_n,
             min_df: settings.min_df.max(1),
             c: settings.c,
             features: idf.len(),
-            words: word_spec,
+            words: words.as_ref().map(|b| WordSpec::of(b, min_df)),
+            pinyin: pinyin.as_ref().map(|b| WordSpec::of(b, min_df)),
             nb: (settings.nb_c > 0.0).then_some(NbSpec {
                 c: settings.nb_c,
                 smoothing: NB_SMOOTHING,
@@ -412,6 +417,7 @@ impl NgramModel {
             index,
             idf,
             words,
+            pinyin,
             head: Head {
                 weight: Vec::new(),
                 bias: [0.0; 3],
@@ -617,6 +623,52 @@ mod tests {
         assert!(NgramModel::load(&dir.path().join("nothing"))
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn the_pinyin_block_reads_a_homophone_as_the_word_it_stands_for() {
+        use Label::*;
+        let plain = NgramSettings {
+            min_df: 1,
+            nb_c: 0.0,
+            word_max_n: 0,
+            ..NgramSettings::default()
+        };
+        let settings = NgramSettings {
+            pinyin_max_n: 2,
+            ..plain.clone()
+        };
+        let (texts, labels) = (TOY_TEXTS, TOY_LABELS);
+        let model = NgramModel::fit(&texts, &labels, &settings, &mut |_| {}).unwrap();
+        let without = NgramModel::fit(&texts, &labels, &plain, &mut |_| {}).unwrap();
+        let block = model.spec().pinyin.as_ref().expect("a pinyin block");
+        assert_eq!((block.tokenizer.as_str(), block.max_n), ("pinyin", 2));
+        assert!(without.spec().pinyin.is_none());
+        // 亭熄 shares no character with the training rows, only the sound of 停息.
+        let homophone = "亭熄";
+        assert!(without.features(homophone).is_empty());
+        let p = model.probabilities(homophone);
+        assert_eq!(crate::model::argmax(&p), DebtOptimization, "{p:?}");
+        let q = without.probabilities(homophone);
+        assert!(p[DebtOptimization.index()] > q[DebtOptimization.index()] + 0.1);
+        let dir = tempfile::tempdir().unwrap();
+        model.save(dir.path()).unwrap();
+        let loaded = NgramModel::load(dir.path()).unwrap().expect("saved");
+        assert_eq!(loaded.spec(), model.spec());
+        for t in [homophone, "停息挂账", "爬山"] {
+            assert_eq!(loaded.probabilities(t), model.probabilities(t), "{t}");
+        }
+        // A block described as the other kind is refused, naming it.
+        let spec = dir.path().join(SPEC_FILE);
+        let json = std::fs::read_to_string(&spec).unwrap();
+        let wrong = json.replacen("\"tokenizer\": \"pinyin\"", "\"tokenizer\": \"jieba\"", 1);
+        assert_ne!(wrong, json);
+        std::fs::write(&spec, wrong).unwrap();
+        let err = NgramModel::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("`pinyin` must have tokenizer \"pinyin\""),
+            "{err}"
+        );
     }
 
     #[test]
