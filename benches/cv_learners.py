@@ -15,6 +15,13 @@ MODEL_CARD.md's "Learners and features in the scikit-learn replica" came from, a
     ... r7.pkl hs nb+lr:nb=1,C=10,beta=0.25,plus=lr db_nb+lr:sh=db,nb=1,C=10,beta=0.25,plus=lr
     ... r9.pkl hs nb+lr+svc:nb=1,C=10,beta=0.25,plus=lr+svc
 
+and its "A pinyin block" section (py= needs `pip install pypinyin`), with
+D=nb=1,C=30,plus=lr,mix=avg,stk=diag (the shipped form):
+
+    ... py.pkl  hs:D py3:D,py=3 py2:D,py=2
+    ... pyc.pkl hs:D py2c:D,py=2,pys=char py3c:D,py=3,pys=char
+    ... sk.pkl  hs:D sk1:D,sk=1 py3sk1:D,py=3,sk=1 py4:D,py=4
+
 SPEC is NAME or NAME:key=val,key=val ... with keys (defaults give the reference `hs`):
     c=1-4      char n-gram range           w=2     word n-grams up to (1..3)
     mdf=2      min_df (both vectorizers)   xdf=1.0 max_df (float fraction)
@@ -36,6 +43,9 @@ SPEC is NAME or NAME:key=val,key=val ... with keys (defaults give the reference 
                label, L2 1e-3 on the weights)
     py=0       pinyin: syllable n-grams 1..N of the text's toneless readings (pypinyin's
                lazy_pinyin, other characters as their own tokens) as an extra block
+    pys=phrase pinyin readings: phrase (pypinyin's, in context, punctuation kept as tokens) or
+               char (each CJK character's reading alone, runs of other letters and digits as
+               tokens, whitespace and punctuation dropped: heihui's pinyin block)
     sk=0       1: character pairs with one character between them (a?b, whitespace runs as one
                space) as an extra block; 2: also triples with one gap (ab?c, a?bc)
     mix=stack  avg: the parts' log-probabilities averaged and renormalised into one before the
@@ -88,13 +98,13 @@ def words(n):
 def parse(spec):
     name, _, kv = spec.partition(":")
     o = dict(c="1-4", w="2", mdf="2", xdf="1.0", sh="none", C="30", cw="", nb="0", beta="1",
-             L="lr", ens="0", plus="", stk="1", mix="stack", py="0", sk="0")
+             L="lr", ens="0", plus="", stk="1", mix="stack", py="0", sk="0", pys="phrase")
     if kv:
         for x in kv.split(","):
             k, v = x.split("="); assert k in o, k; o[k] = v
     return name, o
 
-def feat_key(o): return (o["c"], o["w"], o["mdf"], o["xdf"], o["sh"], o["py"], o["sk"])
+def feat_key(o): return (o["c"], o["w"], o["mdf"], o["xdf"], o["sh"], o["py"], o["sk"], o["pys"])
 
 def skips(n, k):
     c = list(re.sub(r"\s+", " ", n)); out = []
@@ -105,11 +115,16 @@ def skips(n, k):
     return out
 
 _pcache = {}
-def syllables(n):
-    s = _pcache.get(n)
+def syllables(n, mode="phrase"):
+    s = _pcache.get((n, mode))
     if s is None:
         from pypinyin import lazy_pinyin
-        s = _pcache[n] = [x for t in lazy_pinyin(n) for x in t.split() if x.strip()]
+        if mode == "phrase":
+            s = [x for t in lazy_pinyin(n) for x in t.split() if x.strip()]
+        else:
+            s = re.findall(r"[\u3007\u3400-\u4dbf\u4e00-\u9fff]|[^\W\u3007\u3400-\u4dbf\u4e00-\u9fff_]+", n)
+            s = [lazy_pinyin(x)[0] if len(x) == 1 and "\u3007" <= x <= "\u9fff" else x for x in s]
+        _pcache[(n, mode)] = s
     return s
 
 def ngr(ws, k):
@@ -134,7 +149,7 @@ def build(o, fit, tune, held):
     blocks["w"] = tuple(f([wtok(r) for r in rs]) for f, rs in ((vw.fit_transform, fit), (vw.transform, tune), (vw.transform, held)))
     if int(o["py"]):
         vp = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True, min_df=mdf, max_df=xdf, lowercase=False)
-        t = lambda r: ngr(syllables(r["n"]), int(o["py"]))
+        t = lambda r: ngr(syllables(r["n"], o["pys"]), int(o["py"]))
         blocks["p"] = tuple(f([t(r) for r in rs]) for f, rs in ((vp.fit_transform, fit), (vp.transform, tune), (vp.transform, held)))
     if int(o["sk"]):
         vk = TfidfVectorizer(analyzer=lambda x: x, sublinear_tf=True, min_df=mdf, max_df=xdf, lowercase=False)
