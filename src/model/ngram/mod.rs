@@ -24,12 +24,13 @@
 //! Saved beside the transformer as `ngram.json` (how features are made) and
 //! `ngram.safetensors`: `ngrams` (U32 `[features, max_n]`, the n-grams' characters as code
 //! points, padded with `u32::MAX`), `idf` (F32 `[features]`), `weight` (F32
-//! `[labels, features + word features]`) and `bias` (F32 `[labels]`), in [`Label::ALL`]
+//! `[labels, features + token-block features]`) and `bias` (F32 `[labels]`), in [`Label::ALL`]
 //! order; with a word block also `words` (U8, the word n-grams in UTF-8, one per line, the
 //! words of a pair joined by a tab) and `word_idf` (F32 `[word features]`); with a pinyin block
 //! `pinyin` and `pinyin_idf` the same way, its features after the words'; with the NB head
-//! also `nb_weight` (F32 `[labels, features + word features]`, each label's weights times its
-//! ratios, so that they apply to the unscaled features) and `nb_bias` (F32 `[labels]`).
+//! also `nb_weight` (F32 `[labels, features + token-block features]`, each label's weights
+//! times its ratios, so that they apply to the unscaled features) and `nb_bias` (F32
+//! `[labels]`).
 
 use std::collections::HashMap;
 
@@ -189,7 +190,7 @@ pub struct NgramModel {
 }
 
 /// A linear head over the features: `[label][feature]` weights, row-major, character
-/// features then word features, and an intercept per label.
+/// features then each token block's, and an intercept per label.
 #[derive(Debug, Clone)]
 struct Head {
     weight: Vec<f32>,
@@ -372,9 +373,10 @@ impl NgramModel {
                 *df.entry(key).or_insert(0) += 1;
             }
         }
+        let min_df = settings.min_df.max(1);
         let mut kept: Vec<(u128, u32)> = df
             .into_iter()
-            .filter(|&(_, d)| d as usize >= settings.min_df.max(1))
+            .filter(|&(_, d)| d as usize >= min_df)
             .collect();
         kept.sort_unstable_by_key(|&(key, _)| key);
         let rows = texts.len() as f64;
@@ -385,7 +387,6 @@ impl NgramModel {
             .enumerate()
             .map(|(i, &(key, _))| (key, i as u32))
             .collect();
-        let min_df = settings.min_df.max(1);
         let block = |tokens: Tokens, max_n: usize| {
             (max_n > 0).then(|| {
                 let grams = Grams {
@@ -401,7 +402,7 @@ impl NgramModel {
         let spec = NgramSpec {
             min_n,
             max_n,
-            min_df: settings.min_df.max(1),
+            min_df,
             c: settings.c,
             features: idf.len(),
             words: words.as_ref().map(|b| WordSpec::of(b, min_df)),

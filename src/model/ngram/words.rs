@@ -51,7 +51,7 @@ impl Tokens {
     }
 
     /// Calls `each` with every token of a text, in order.
-    fn each<'a>(self, text: &'a str, each: &mut dyn FnMut(&'a str)) {
+    fn each<'a>(self, text: &'a str, mut each: impl FnMut(&'a str)) {
         match self {
             Tokens::Jieba => {
                 for stretch in stretches(text) {
@@ -68,7 +68,7 @@ impl Tokens {
 /// The pinyin tokens of a text: each CJK character's toneless reading (the character itself
 /// when it has none), and each run of other letters and digits as one token; whitespace and
 /// punctuation only separate.
-fn syllables<'a>(text: &'a str, each: &mut dyn FnMut(&'a str)) {
+fn syllables<'a>(text: &'a str, mut each: impl FnMut(&'a str)) {
     let mut run: Option<usize> = None;
     for (i, c) in text.char_indices() {
         let reading = is_cjk(c).then(|| {
@@ -105,7 +105,7 @@ fn grams(tokens: Tokens, text: &str, min_n: usize, max_n: usize, mut each: impl 
     // would take 200 MB of tokens).
     let mut recent: Vec<&str> = Vec::with_capacity(max_n);
     let mut gram = String::new();
-    tokens.each(text, &mut |word| {
+    tokens.each(text, |word| {
         if !word.chars().any(char::is_alphanumeric) {
             return;
         }
